@@ -1,0 +1,381 @@
+"""Run state, and the one function that changes it: `State.apply(row)`.
+
+The engine never mutates state directly: it appends a log row and applies it.
+Reopening a history file applies the same rows again, so a run continues
+exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from orchlab.engine.status import Kind, RunStatus, Status, WorkItemStatus
+
+__all__ = ["Row", "Run", "StageRun", "StepRun", "WorkItem", "State", "dumps", "loads", "COLUMNS"]
+
+
+class Row(NamedTuple):
+    """One row of the `log` table (FlowOrchestrationLog's fields, plus what replay needs)."""
+
+    seq: int
+    timestamp: dt.datetime
+    kind: str
+    instance_id: str | None = None
+    orchestration_name: str | None = None
+    orchestration_version: int | None = None
+    stage_instance_id: str | None = None
+    stage_name: str | None = None
+    step_instance_id: str | None = None
+    step_name: str | None = None
+    work_item_id: str | None = None
+    status: str | None = None
+    actor: str | None = None
+    assignee: str | None = None
+    assignee_type: str | None = None
+    context: str | None = None
+    duration: float | None = None
+    comments: str | None = None
+    payload: str | None = None
+
+
+COLUMNS = Row._fields
+
+
+def _default(value: Any) -> Any:
+    # Tag the types JSON lacks, so replay gives back exactly what a flow returned.
+    if isinstance(value, dt.datetime):
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, set | tuple):
+        return list(value)
+    raise TypeError(f"cannot store {type(value).__name__} {value!r} in the history")
+
+
+def _hook(obj: dict[str, Any]) -> Any:
+    if len(obj) == 1:
+        ((key, value),) = obj.items()
+        if key == "$datetime":
+            return dt.datetime.fromisoformat(value)
+        if key == "$date":
+            return dt.date.fromisoformat(value)
+        if key == "$decimal":
+            return Decimal(value)
+    return obj
+
+
+def dumps(payload: Any) -> str:
+    return json.dumps(payload, default=_default, separators=(",", ":"))
+
+
+def loads(text: str | None) -> Any:
+    return json.loads(text, object_hook=_hook) if text else {}
+
+
+class WorkItem:
+    """FlowOrchestrationWorkItem: a person's task."""
+
+    __slots__ = (
+        "assignee",
+        "assignee_type",
+        "completed",
+        "completed_by",
+        "context",
+        "created",
+        "id",
+        "label",
+        "owner",
+        "run_id",
+        "screen",
+        "status",
+        "step_id",
+        "step_name",
+        "values",
+    )
+
+    def __init__(self, id: str, run_id: str, step_name: str, step_id: str, row: Row) -> None:
+        self.id = id
+        self.run_id = run_id
+        self.step_name = step_name
+        self.step_id = step_id
+        self.status = WorkItemStatus.ASSIGNED
+        self.assignee = row.assignee
+        self.assignee_type = row.assignee_type
+        self.context = row.context
+        self.created = row.timestamp
+        payload = loads(row.payload)
+        self.label = payload.get("label", step_name)
+        self.screen = payload.get("screen")
+        self.owner: str | None = payload.get("owner")
+        self.completed: dt.datetime | None = None
+        self.completed_by: str | None = None
+        self.values: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        who = f"{self.assignee_type}:{self.assignee}"
+        return f"<WorkItem {self.id} {self.label!r} {self.status} for {who}>"
+
+
+class StepRun:
+    __slots__ = ("ended", "error", "id", "name", "outputs", "started", "status", "work_item")
+
+    def __init__(self, id: str, name: str) -> None:
+        self.id = id
+        self.name = name
+        self.status = Status.NOT_STARTED
+        self.started: dt.datetime | None = None
+        self.ended: dt.datetime | None = None
+        self.outputs: dict[str, Any] = {}
+        self.error: str | None = None
+        self.work_item: str | None = None
+
+
+class StageRun:
+    __slots__ = ("ended", "id", "name", "position", "started", "status", "steps")
+
+    def __init__(self, id: str, name: str, position: int, started: dt.datetime) -> None:
+        self.id = id
+        self.name = name
+        self.position = position
+        self.status = Status.IN_PROGRESS
+        self.started = started
+        self.ended: dt.datetime | None = None
+        self.steps: dict[str, StepRun] = {}
+
+
+class Run:
+    """FlowOrchestrationInstance with what the engine needs to continue it."""
+
+    __slots__ = (
+        "ended",
+        "error",
+        "id",
+        "latest",
+        "name",
+        "next_element",
+        "outcomes",
+        "outputs",
+        "path",
+        "prior",
+        "record_id",
+        "record_type",
+        "stage",
+        "stage_count",
+        "started",
+        "status",
+        "variables",
+        "version",
+        "visits",
+        "work_count",
+    )
+
+    def __init__(self, row: Row, payload: dict[str, Any], first: str | None) -> None:
+        self.id: str = row.instance_id  # type: ignore[assignment]
+        self.name: str = row.orchestration_name  # type: ignore[assignment]
+        self.version: int = row.orchestration_version  # type: ignore[assignment]
+        self.status = RunStatus.IN_PROGRESS
+        self.started = row.timestamp
+        self.ended: dt.datetime | None = None
+        self.variables: dict[str, Any] = payload.get("variables", {})
+        self.record_id: str | None = payload.get("record_id")
+        self.record_type: str | None = payload.get("record_type")
+        self.prior: dict[str, Any] | None = payload.get("prior")
+        self.stage: StageRun | None = None
+        self.latest: dict[str, StageRun] = {}  # stage name -> its latest stage run
+        self.outputs: dict[str, dict[str, Any]] = {}  # step name -> latest outputs
+        self.outcomes: set[str] = set()
+        self.path: list[str] = []  # elements in the order the run entered them
+        self.next_element = first
+        self.visits: dict[str, int] = {}
+        self.stage_count = 0
+        self.work_count = 0
+        self.error: str | None = None
+
+    def __repr__(self) -> str:
+        where = f" at {self.stage.name}" if self.stage else ""
+        return f"<Run {self.id} {self.name} v{self.version} {self.status}{where}>"
+
+
+class State:
+    """Everything the engine holds in memory: runs, work items, records."""
+
+    def __init__(self, first_element: Callable[[str, int], str | None]) -> None:
+        self._first = first_element
+        self.runs: dict[str, Run] = {}
+        self.work_items: dict[str, WorkItem] = {}
+        self.records: dict[str, dict[str, Any]] = {}  # id -> {"object":..., "fields": {...}}
+        self.record_runs: dict[str, set[str]] = {}  # record id -> runs that reference it
+        self.open_by_owner: dict[str, int] = {}  # username -> open routed items (least-open routing)
+        self.last_routed: dict[str, str] = {}  # queue -> last member routed to (round robin)
+        self.seq = 0
+        self._apply: dict[str, Callable[[Row], None]] = {
+            Kind.START_INSTANCE: self._start_instance,
+            Kind.START_STAGE: self._start_stage,
+            Kind.START_STEP: self._step_status,
+            Kind.END_STEP: self._end_step,
+            Kind.FAIL_STEP: self._step_status,
+            Kind.DISCONTINUE_STEP: self._step_status,
+            Kind.START_WORK_ITEM: self._start_work_item,
+            Kind.END_WORK_ITEM: self._end_work_item,
+            Kind.REASSIGN_WORK_ITEM: self._reassign,
+            Kind.END_STAGE: self._end_stage,
+            Kind.DISCONTINUE_STAGE: self._end_stage,
+            Kind.FAIL_STAGE: self._end_stage,
+            Kind.TAKE_OUTCOME: self._take_outcome,
+            Kind.END_INSTANCE: self._run_status,
+            Kind.CANCEL_INSTANCE: self._run_status,
+            Kind.FAIL_INSTANCE: self._run_status,
+            Kind.SUSPEND_INSTANCE: self._run_status,
+            Kind.RESUME_INSTANCE: self._resume,
+            Kind.CREATE_RECORD: self._record,
+            Kind.UPDATE_RECORD: self._record,
+        }
+
+    def apply(self, row: Row) -> None:
+        self.seq = row.seq
+        handler = self._apply.get(row.kind)
+        if handler is not None:  # Notify and PublishEvent change nothing
+            handler(row)
+
+    # --- runs -----------------------------------------------------------------------------------------
+
+    def _start_instance(self, row: Row) -> None:
+        payload = loads(row.payload)
+        run = Run(row, payload, self._first(row.orchestration_name, row.orchestration_version))  # type: ignore[arg-type]
+        self.runs[run.id] = run
+        if run.record_id:
+            self.record_runs.setdefault(run.record_id, set()).add(run.id)
+
+    def _run_status(self, row: Row) -> None:
+        run = self.runs[row.instance_id]  # type: ignore[index]
+        run.status = RunStatus(row.status)
+        if row.kind in (Kind.END_INSTANCE, Kind.CANCEL_INSTANCE):
+            run.ended = row.timestamp
+            if run.stage is not None and row.kind == Kind.CANCEL_INSTANCE:
+                run.stage.status = Status.CANCELED
+                for step in run.stage.steps.values():
+                    if step.status is Status.IN_PROGRESS:
+                        step.status = Status.CANCELED
+            run.stage = None
+        elif row.kind == Kind.FAIL_INSTANCE:
+            run.error = row.comments
+        elif row.kind == Kind.SUSPEND_INSTANCE and run.stage is not None:
+            run.stage.status = Status.SUSPENDED
+
+    def _resume(self, row: Row) -> None:
+        run = self.runs[row.instance_id]  # type: ignore[index]
+        run.status = RunStatus.IN_PROGRESS
+        run.error = None
+        stage = run.stage
+        if stage is not None:
+            stage.status = Status.IN_PROGRESS
+            for name in loads(row.payload).get("restart", []):
+                step = stage.steps[name]
+                step.status = Status.NOT_STARTED
+                step.error = None
+                step.work_item = None
+
+    # --- stages and steps ------------------------------------------------------------------------------
+
+    def _start_stage(self, row: Row) -> None:
+        run = self.runs[row.instance_id]  # type: ignore[index]
+        payload = loads(row.payload)
+        stage = StageRun(row.stage_instance_id, row.stage_name, payload["position"], row.timestamp)  # type: ignore[arg-type]
+        for i, name in enumerate(payload["steps"]):
+            stage.steps[name] = StepRun(f"{stage.id}-{i + 1}", name)
+        run.stage = stage
+        run.latest[stage.name] = stage
+        run.path.append(stage.name)
+        run.visits[stage.name] = run.visits.get(stage.name, 0) + 1
+        run.stage_count += 1
+        run.next_element = None
+
+    def _step(self, row: Row) -> StepRun:
+        return self.runs[row.instance_id].latest[row.stage_name].steps[row.step_name]  # type: ignore[index]
+
+    def _step_status(self, row: Row) -> None:
+        step = self._step(row)
+        step.status = Status(row.status)
+        if row.kind == Kind.START_STEP:
+            step.started = row.timestamp
+        else:
+            step.ended = row.timestamp
+            if row.kind == Kind.FAIL_STEP:
+                step.error = row.comments
+
+    def _end_step(self, row: Row) -> None:
+        step = self._step(row)
+        step.status = Status.COMPLETED
+        step.ended = row.timestamp
+        payload = loads(row.payload)
+        step.outputs = payload.get("outputs", {})
+        run = self.runs[row.instance_id]  # type: ignore[index]
+        run.outputs[step.name] = step.outputs
+        run.variables.update(payload.get("variables", {}))
+
+    def _end_stage(self, row: Row) -> None:
+        run = self.runs[row.instance_id]  # type: ignore[index]
+        stage = run.latest[row.stage_name]  # type: ignore[index]
+        stage.status = Status(row.status)
+        stage.ended = row.timestamp
+        payload = loads(row.payload)
+        if row.kind == Kind.FAIL_STAGE and not payload.get("handled"):
+            return  # the run stops here, in Error, until resumed
+        run.stage = None
+        run.next_element = payload.get("next")
+
+    def _take_outcome(self, row: Row) -> None:
+        run = self.runs[row.instance_id]  # type: ignore[index]
+        payload = loads(row.payload)
+        if payload.get("outcome"):
+            run.outcomes.add(payload["outcome"])
+        run.path.append(payload["decision"])
+        run.visits[payload["decision"]] = run.visits.get(payload["decision"], 0) + 1
+        run.next_element = payload.get("next")
+
+    # --- work items ---------------------------------------------------------------------------------------
+
+    def _start_work_item(self, row: Row) -> None:
+        run = self.runs[row.instance_id]  # type: ignore[index]
+        item = WorkItem(row.work_item_id, run.id, row.step_name, row.step_instance_id, row)  # type: ignore[arg-type]
+        self.work_items[item.id] = item
+        self._step(row).work_item = item.id
+        run.work_count += 1
+        self._own(item, +1)
+
+    def _own(self, item: WorkItem, delta: int) -> None:
+        if item.owner:
+            self.open_by_owner[item.owner] = self.open_by_owner.get(item.owner, 0) + delta
+            if delta > 0 and item.assignee_type == "Queue":
+                self.last_routed[item.assignee] = item.owner  # type: ignore[index]
+
+    def _end_work_item(self, row: Row) -> None:
+        item = self.work_items[row.work_item_id]  # type: ignore[index]
+        item.status = WorkItemStatus.COMPLETED
+        item.completed = row.timestamp
+        item.completed_by = row.actor
+        item.values = loads(row.payload).get("values", {})
+        self._own(item, -1)
+        if row.actor is not None:  # a person's values are the step's outputs at once
+            self._step(row).outputs = item.values
+            self.runs[item.run_id].outputs[item.step_name] = item.values
+
+    def _reassign(self, row: Row) -> None:
+        item = self.work_items[row.work_item_id]  # type: ignore[index]
+        self._own(item, -1)
+        item.assignee = row.assignee
+        item.assignee_type = row.assignee_type
+        item.owner = loads(row.payload).get("owner")
+        self._own(item, +1)
+
+    # --- records -------------------------------------------------------------------------------------------
+
+    def _record(self, row: Row) -> None:
+        payload = loads(row.payload)
+        self.records[payload["id"]] = {"object": payload["object"], "fields": payload["fields"]}

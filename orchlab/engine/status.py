@@ -1,0 +1,66 @@
+"""Status and milestone names, Salesforce's spelling, defined once."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["RunStatus", "Status", "WorkItemStatus", "Kind", "TERMINAL_RUN", "DONE_STEP"]
+
+
+class RunStatus(StrEnum):
+    """FlowOrchestrationInstance.Status."""
+
+    IN_PROGRESS = "InProgress"
+    COMPLETED = "Completed"
+    CANCELED = "Canceled"
+    SUSPENDED = "Suspended"
+    ERROR = "Error"
+
+
+class Status(StrEnum):
+    """Stage and step run status (FlowOrchestrationStageInstance / StepInstance.Status)."""
+
+    NOT_STARTED = "NotStarted"
+    IN_PROGRESS = "InProgress"
+    COMPLETED = "Completed"
+    DISCONTINUED = "Discontinued"
+    ERROR = "Error"
+    CANCELED = "Canceled"
+    SUSPENDED = "Suspended"
+
+
+class WorkItemStatus(StrEnum):
+    ASSIGNED = "Assigned"
+    COMPLETED = "Completed"
+
+
+class Kind(StrEnum):
+    """Log row kinds: FlowOrchestrationLog's milestones, plus what orchlab must also remember."""
+
+    START_INSTANCE = "StartInstance"
+    END_INSTANCE = "EndInstance"
+    CANCEL_INSTANCE = "CancelInstance"
+    FAIL_INSTANCE = "FailInstance"
+    SUSPEND_INSTANCE = "SuspendInstance"
+    RESUME_INSTANCE = "ResumeInstance"
+    START_STAGE = "StartStage"
+    END_STAGE = "EndStage"
+    DISCONTINUE_STAGE = "DiscontinueStage"
+    FAIL_STAGE = "FailStage"
+    START_STEP = "StartStep"
+    END_STEP = "EndStep"
+    DISCONTINUE_STEP = "DiscontinueStep"
+    FAIL_STEP = "FailStep"
+    START_WORK_ITEM = "StartWorkItem"
+    END_WORK_ITEM = "EndWorkItem"
+    REASSIGN_WORK_ITEM = "ReassignWorkItem"
+    # orchlab's own, needed to replay a run exactly:
+    TAKE_OUTCOME = "TakeOutcome"  # a decision chose an outcome
+    NOTIFY = "Notify"  # an email put in the outbox
+    CREATE_RECORD = "CreateRecord"
+    UPDATE_RECORD = "UpdateRecord"
+    PUBLISH_EVENT = "PublishEvent"  # FlowOrchestrationEvent
+
+
+TERMINAL_RUN = frozenset({RunStatus.COMPLETED, RunStatus.CANCELED})
+DONE_STEP = frozenset({Status.COMPLETED, Status.DISCONTINUED})

@@ -1,0 +1,148 @@
+"""Checking the values a person submits on a screen, field by field.
+
+Used by the engine before anything is stored, and by the Work Guide to show
+errors next to each field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from orchlab.model import Field, FieldKind, Screen
+
+__all__ = ["FormInvalid", "check_form", "clean_form"]
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class FormInvalid(ValueError):
+    """Submitted values don't fit the screen; `errors` maps field name -> message."""
+
+    def __init__(self, screen: str, errors: Mapping[str, str]) -> None:
+        self.screen = screen
+        self.errors = dict(errors)
+        lines = "; ".join(f"field {k!r}: {v}" for k, v in self.errors.items())
+        super().__init__(f"screen {screen!r}: {lines}")
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str | list | tuple) and len(value) == 0) or (
+        isinstance(value, str) and not value.strip()
+    )
+
+
+def _coerce(f: Field, value: Any) -> Any:
+    """Typed value for a field, accepting text from forms and command lines. Raises ValueError."""
+    kind = f.kind
+    if kind in (FieldKind.NUMBER, FieldKind.CURRENCY):
+        if isinstance(value, bool):
+            raise ValueError("expected a number, got a checkbox value")
+        if isinstance(value, int | float | Decimal):
+            return Decimal(str(value)) if kind is FieldKind.CURRENCY else value
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise ValueError(f"expected a number, got {value!r}") from None
+        if kind is FieldKind.CURRENCY:
+            return number
+        return int(number) if number == number.to_integral_value() else float(number)
+    if kind is FieldKind.CHECKBOX:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("true", "yes", "1", "on"):
+            return True
+        if text in ("false", "no", "0", "off"):
+            return False
+        raise ValueError(f"expected true or false, got {value!r}")
+    if kind is FieldKind.DATE:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValueError(f"expected a date like 2026-01-31, got {value!r}") from None
+    if kind is FieldKind.DATETIME:
+        if isinstance(value, dt.datetime):
+            return value
+        try:
+            return dt.datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValueError(f"expected a date and time like 2026-01-31T09:30, got {value!r}") from None
+    if kind is FieldKind.MULTI_SELECT:
+        items = [v.strip() for v in value.split(";")] if isinstance(value, str) else list(value)
+        bad = [v for v in items if v not in f.choices]
+        if bad:
+            raise ValueError(f"{bad} not among the choices {list(f.choices)}")
+        return items
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _check(f: Field, value: Any) -> str | None:
+    """The problem with a typed, non-blank value, or None."""
+    if f.kind is FieldKind.PICKLIST and value not in f.choices:
+        return f"expected one of {list(f.choices)}, got {value!r}"
+    if f.kind is FieldKind.EMAIL and not _EMAIL.match(value):
+        return f"expected an email address, got {value!r}"
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        if f.min is not None and value < Decimal(str(f.min)):
+            return f"must be at least {f.min}, got {value}"
+        if f.max is not None and value > Decimal(str(f.max)):
+            return f"must be at most {f.max}, got {value}"
+    if isinstance(value, str):
+        if f.min_length is not None and len(value) < f.min_length:
+            return f"must have at least {f.min_length} characters, got {len(value)}"
+        if f.max_length is not None and len(value) > f.max_length:
+            return f"must have at most {f.max_length} characters, got {len(value)}"
+        if f.regex and not re.fullmatch(f.regex, value):
+            return f"must match the pattern {f.regex!r}, got {value!r}"
+    return None
+
+
+def check_form(screen: Screen, values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Clean values (typed, defaults filled) and per-field errors; errors empty means valid."""
+    known = {f.name for f in screen.fields}
+    errors = {
+        name: f"screen {screen.name!r} has no such field; expected one of {sorted(known)}"
+        for name in values
+        if name not in known
+    }
+    clean: dict[str, Any] = {}
+    for f in screen.fields:
+        value = values.get(f.name, f.default)
+        if _blank(value):
+            if f.required and f.kind is not FieldKind.CHECKBOX:
+                errors[f.name] = f"{f.label or f.name} is required"
+            clean[f.name] = [] if f.kind is FieldKind.MULTI_SELECT else None
+            if f.kind is FieldKind.CHECKBOX:
+                clean[f.name] = False
+            continue
+        try:
+            typed = _coerce(f, value)
+        except ValueError as exc:
+            errors[f.name] = str(exc)
+            continue
+        problem = _check(f, typed)
+        if f.kind is FieldKind.CHECKBOX and f.required and typed is not True:
+            problem = f"{f.label or f.name} must be checked"
+        if problem:
+            errors[f.name] = problem
+        else:
+            clean[f.name] = typed
+    return clean, errors
+
+
+def clean_form(screen: Screen, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Typed values for a valid submission; raises FormInvalid naming every bad field."""
+    clean, errors = check_form(screen, values)
+    if errors:
+        raise FormInvalid(screen.name, errors)
+    return clean

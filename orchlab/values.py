@@ -1,0 +1,76 @@
+"""Value types shared by variables, screen fields, flow signatures and conditions.
+
+One table says which Python values belong to which type, so validation, the
+condition language and the engine agree on what "typed comparison" means.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+__all__ = ["ValueType", "Value", "type_of_value", "conforms", "comparable", "ORDERED_TYPES"]
+
+Value = str | int | float | bool | Decimal | dt.date | dt.datetime | None | list[Any] | dict[str, Any]
+
+
+class ValueType(StrEnum):
+    """The data types an orchestration knows (Salesforce: String, Number, Boolean, ...)."""
+
+    TEXT = "text"
+    NUMBER = "number"
+    CURRENCY = "currency"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+    RECORD = "record"
+    ANY = "any"  # unknown at design time (e.g. a field of a record of unknown shape)
+
+
+# Types whose values can be ordered with < and >.
+ORDERED_TYPES = frozenset(
+    {ValueType.NUMBER, ValueType.CURRENCY, ValueType.DATE, ValueType.DATETIME, ValueType.TEXT}
+)
+_NUMERIC = frozenset({ValueType.NUMBER, ValueType.CURRENCY})
+
+
+def type_of_value(value: Any) -> ValueType | None:
+    """The ValueType of a Python literal, or None for None.
+
+    >>> type_of_value(3), type_of_value("a"), type_of_value(True)
+    (<ValueType.NUMBER: 'number'>, <ValueType.TEXT: 'text'>, <ValueType.BOOLEAN: 'boolean'>)
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return ValueType.BOOLEAN
+    if isinstance(value, int | float | Decimal):
+        return ValueType.NUMBER
+    if isinstance(value, str):
+        return ValueType.TEXT
+    if isinstance(value, dt.datetime):  # before date: datetime is a date subclass
+        return ValueType.DATETIME
+    if isinstance(value, dt.date):
+        return ValueType.DATE
+    if isinstance(value, dict):
+        return ValueType.RECORD
+    return ValueType.ANY
+
+
+def conforms(value: Any, vtype: ValueType, collection: bool = False) -> bool:
+    """Whether a Python value may be stored in a variable of this type."""
+    if value is None or vtype is ValueType.ANY:
+        return True
+    if collection:
+        return isinstance(value, list | tuple) and all(conforms(v, vtype) for v in value)
+    actual = type_of_value(value)
+    return actual is not None and comparable(actual, vtype)
+
+
+def comparable(a: ValueType, b: ValueType) -> bool:
+    """Whether values of the two types may be compared with equals, < and the like."""
+    if ValueType.ANY in (a, b) or a == b:
+        return True
+    return a in _NUMERIC and b in _NUMERIC
