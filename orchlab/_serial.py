@@ -5,19 +5,35 @@ Kept apart so `serialize.py` reads as the file format itself: one function per m
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from functools import cache
 from typing import Any, NoReturn
 
 import yaml
 
+from orchlab.model import FieldKind, TriggerEvent
 from orchlab.refs import Ref, ref
+from orchlab.values import ValueType
 
-__all__ = ["DefinitionError", "Node", "show", "encode_value", "decode_value", "yaml_dump", "parse"]
+__all__ = [
+    "DefinitionError",
+    "Node",
+    "Spec",
+    "show",
+    "spec",
+    "write_fields",
+    "read_fields",
+    "encode_value",
+    "decode_value",
+    "yaml_dump",
+    "parse",
+]
 
 _REQUIRED: Any = object()
 VALUE_KEYS = ("ref", "date", "datetime", "decimal", "record")
@@ -105,27 +121,32 @@ class Node:
         expected = "one of " + ", ".join(allowed)
         return enum(self.get(key, expected, lambda v: v in allowed, default))
 
-    def items(self, key: str) -> list[Any]:
-        return self.get(key, "a list", lambda v: isinstance(v, list), [])
-
-    def mapping(self, key: str) -> Mapping[str, Any]:
-        found = self.get(key, "a mapping", lambda v: isinstance(v, Mapping), {})
-        for name in found:
-            if not isinstance(name, str):
-                self.fail(key, "a mapping with text keys", name)
-        return found
+    def items(self, key: str, default: Any = _REQUIRED) -> list[Any]:
+        return self.get(key, "a list", lambda v: isinstance(v, list), default)
 
     def value(self, key: str) -> Any:
         return decode_value(self.data.get(key), self.where(key))
 
-    def names(self, key: str) -> tuple[str, ...]:
+    def names(self, key: str, default: Any = ()) -> tuple[str, ...]:
         """A list of names; a single name may be written without brackets."""
-        found = self.get(key, "a list of names", lambda v: isinstance(v, str | list), [])
+        found = self.get(key, "a list of names", lambda v: isinstance(v, str | list), default)
         found = [found] if isinstance(found, str) else found
         for item in found:
             if not isinstance(item, str):
                 self.fail(key, "a list of names", item)
         return tuple(found)
+
+    def pairs(self, key: str, values: bool = True) -> tuple[tuple[str, Any], ...]:
+        """A mapping of names to values (`values`) or to names, as the model's sorted pairs."""
+        expected = "a mapping of names to " + ("values" if values else "variable names")
+        found = self.get(key, expected, lambda v: isinstance(v, Mapping), {})
+        for name, value in found.items():
+            if not isinstance(name, str) or not (values or isinstance(value, str)):
+                self.fail(key, expected, {name: value})
+        where = self.where(key)
+        return tuple(
+            (k, decode_value(v, f"{where}.{k}") if values else v) for k, v in found.items()
+        )
 
 
 # --- values ------------------------------------------------------------------------------------------
@@ -157,7 +178,9 @@ def encode_value(value: Any, where: str, native: bool) -> Any:
 
 
 def _parse_text(kind: str, text: Any, where: str) -> Any:
-    parse = {"date": dt.date.fromisoformat, "datetime": dt.datetime.fromisoformat}.get(kind, Decimal)
+    parse = {"date": dt.date.fromisoformat, "datetime": dt.datetime.fromisoformat}.get(
+        kind, Decimal
+    )
     example = {"date": "2024-01-31", "datetime": "2024-01-31T09:30:00+00:00"}.get(kind, "12.50")
     try:
         if isinstance(text, str):
@@ -188,6 +211,98 @@ def decode_value(data: Any, where: str) -> Any:
     return _parse_text(kind, inner, where)
 
 
+# --- field tables ------------------------------------------------------------------------------------
+# A table row is (file key, model attribute, kind). Scalar kinds are read and written here;
+# kind "*" marks a composite field the caller encodes (`extra`) and decodes itself, and a
+# trailing "!" writes the field even at its default (names and types help a reader).
+Spec = tuple[tuple[str, str, str], ...]
+
+
+def spec(text: str) -> Spec:
+    """Rows from "key=attribute:kind ..."; the attribute defaults to the key, the kind to text."""
+    rows = []
+    for word in text.split():
+        names, _, kind = word.partition(":")
+        key, _, attr = names.partition("=")
+        rows.append((key, attr or key, kind or "text"))
+    return tuple(rows)
+
+
+@cache
+def _defaults(cls: type) -> dict[str, Any]:
+    found = {}
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING:
+            found[f.name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            found[f.name] = f.default_factory()
+    return found
+
+
+def _pairs(value: Any, where: str, native: bool) -> dict[str, Any]:
+    keys = [k for k, _ in value]
+    if len(set(keys)) != len(keys):
+        raise DefinitionError(
+            f"{where}: a name is mapped twice ({', '.join(keys)}); a file keeps one"
+        )
+    return {k: encode_value(v, f"{where}.{k}", native) for k, v in value}
+
+
+_WRITE: dict[str, Callable[[Any, str, bool], Any]] = {
+    "value": encode_value,
+    "map": _pairs,
+    "outputs": _pairs,
+    "names": lambda v, where, native: list(v),
+    "enum": lambda v, where, native: v.value,
+}
+
+
+def write_fields(
+    obj: Any, rows: Spec, where: str, native: bool, extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The fields of `obj` that differ from their defaults, in table order, plus `extra`."""
+    extra = extra or {}
+    defaults = _defaults(type(obj))
+    out: dict[str, Any] = {}
+    for key, attr, kind in rows:
+        if kind == "*":
+            if extra.get(key) is not None:
+                out[key] = extra[key]
+            continue
+        value = getattr(obj, attr)
+        default = defaults.get(attr, _REQUIRED)
+        if not kind.endswith("!") and value == default and type(value) is type(default):
+            continue  # the type test keeps 30 != 30.0 and 0 != False apart: exact round trips
+        kind = kind.rstrip("!")
+        write = _WRITE.get("enum" if kind in ENUMS else kind)
+        out[key] = write(value, f"{where} {key}", native) if write else value
+    return out
+
+
+ENUMS: dict[str, type[StrEnum]] = {
+    "value_type": ValueType,
+    "field_kind": FieldKind,
+    "event": TriggerEvent,
+}
+
+
+def read_fields(node: Node, cls: type, rows: Spec) -> dict[str, Any]:
+    """Keyword arguments for `cls` from the scalar rows of the table (composites are skipped)."""
+    defaults = _defaults(cls)
+    kwargs: dict[str, Any] = {}
+    for key, attr, kind in rows:
+        kind, default = kind.rstrip("!"), defaults.get(attr, _REQUIRED)
+        if kind in ENUMS:
+            kwargs[attr] = node.choice(key, ENUMS[kind], default)
+        elif kind == "value":
+            kwargs[attr] = node.value(key)
+        elif kind in ("map", "outputs"):
+            kwargs[attr] = node.pairs(key, values=kind == "map")
+        elif kind != "*":
+            kwargs[attr] = getattr(node, kind)(key, default)
+    return kwargs
+
+
 # --- the YAML dialect ----------------------------------------------------------------------------------
 # YAML 1.1 reads `on`, `yes`, `no` and `off` as booleans, which would turn the trigger's
 # `on: update` into `True: update`; this dialect keeps only true/false (as YAML 1.2 does),
@@ -197,14 +312,21 @@ _BOOL, _FLOAT = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:float"
 _FLOAT_RE = r"[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+|[0-9][0-9_]*(?=[eE]))(?:[eE][-+]?[0-9]+)?"
 _DIALECT = [
     (_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), "tTfF"),
-    (_FLOAT, re.compile(rf"^(?:{_FLOAT_RE}|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"), "-+.0123456789"),
+    (
+        _FLOAT,
+        re.compile(rf"^(?:{_FLOAT_RE}|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+        "-+.0123456789",
+    ),
 ]
 
 
 class _Loader(yaml.SafeLoader):
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: set[Any] = set()
-        for key_node, _ in node.value:  # a repeated key is a typo; YAML would keep the last silently
+        for (
+            key_node,
+            _,
+        ) in node.value:  # a repeated key is a typo; YAML would keep the last silently
             key = self.construct_object(key_node, deep=deep)
             if isinstance(key, str) and key in seen:
                 raise yaml.constructor.ConstructorError(

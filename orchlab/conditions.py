@@ -467,7 +467,7 @@ def check_types(
             if t is not None and t is not any_ and t not in ORDERED_TYPES:
                 what = f"{_ARTICLE[t]}{shown}"
                 return f"{op} needs values that can be ordered, but the {side} side is {what}"
-    if left_type is None or right_type is None or True:
+    if left_type is None or right_type is None or comparable(left_type, right_type):
         return None
     return f"compares {left_type} with {right_type}{lit}; expected {_ARTICLE[left_type]}"
 

@@ -206,6 +206,11 @@ class Engine:
         from orchlab.validate import require_valid
 
         require_valid(orch, self.registry)
+        current = self.active.get(orch.name)
+        if current is not None:  # re-deploying the active definition unchanged is a no-op
+            same = replace(orch, version=current)
+            if to_dict(same) == to_dict(self.plans[(orch.name, current)].orch):
+                return self.plans[(orch.name, current)].orch
         versions = [v for (n, v) in self.plans if n == orch.name]
         orch = replace(orch, version=max(versions, default=0) + 1)
         steps = [

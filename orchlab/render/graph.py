@@ -97,7 +97,7 @@ def warn_dot_missing() -> bool:
 
 
 def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
+    return html.escape(text, quote=False)  # quotes are plain text inside <...> labels
 
 
 def _wrapped(text: str, width: int = _WRAP) -> list[str]:
@@ -255,8 +255,13 @@ def to_graph(
     for node in by_stage.get(None, []):
         if node.kind != "start":
             g.node(node.id, **quoted(_node_attrs(node)))
+    # Without edge labels dot leaves no room between a node and a stage box's title: an
+    # edge into or out of a stage then spans two ranks (with labels, dot doubles them itself).
+    roomy = not any(e.label for e in m.edges)
     for edge in m.edges:
         attrs = edge_style(edge.kind, edge.state)
+        if roomy and (edge.ltail or edge.lhead) and attrs.get("constraint") != "false":
+            attrs["minlen"] = "2"
         label = _edge_label(edge)
         if label:
             attrs["label"] = label
@@ -266,7 +271,11 @@ def to_graph(
             attrs["lhead"] = edge.lhead
         g.edge(edge.tail, edge.head, **attrs)
     if legend:
+        # Below the ends: at the top it would share the start's rank and push everything down.
         g.node("legend", label=_legend(m), **node_style("legend"))
+        for node in m.nodes:
+            if node.kind == "end":
+                g.edge(node.id, "legend", style="invis", weight="0")
     return g
 
 

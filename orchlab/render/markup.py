@@ -297,7 +297,7 @@ def markup(orch: Orchestration, picture: RunPicture | None = None) -> Markup:
     for name in order:
         element = orch.element(name)
         if isinstance(element, Stage):
-            sid = node_id("cluster", element.name)
+            sid = f"cluster_{_safe(element.name)}"
             rows = _rows(element)
             ids: list[list[str]] = []
             for row in rows:

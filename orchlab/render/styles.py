@@ -42,8 +42,7 @@ DETAIL_SIZE = 10  # the small second lines: assignee, flow, entry notes
 GRAPH_ATTRS: dict[str, str] = {
     "rankdir": "TB",
     "compound": "true",  # edges may end at a stage's border (lhead/ltail)
-    "newrank": "true",
-    "nodesep": "0.3",
+    "nodesep": "0.4",
     "ranksep": "0.5",
     "fontname": FONT,
     "fontsize": "12",
@@ -69,7 +68,7 @@ ICONS: dict[str, str] = {
 STATUS_ICONS: dict[str, str] = {
     "Completed": "✔",
     "InProgress": "●",
-    "Waiting": "☺",
+    "Waiting": "…",
     "Error": "✖",
     "Discontinued": "⊘",
     "NotStarted": "",
@@ -109,7 +108,7 @@ _NODE_BASE: dict[str, dict[str, str]] = {
         "penwidth": "1.2",
         "fontsize": "13",
         "labeljust": "l",
-        "margin": "12",
+        "margin": "10",
     },
     "background": {
         "shape": "box",

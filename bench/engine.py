@@ -1,0 +1,178 @@
+"""Engine throughput and latency, side by side with SpiffWorkflow on the same process.
+
+    .venv/bin/python bench/engine.py            # throughput + interactive latency
+    .venv/bin/python bench/engine.py --memory   # also: 100,000 runs in flight
+
+orchlab runs the case-escalation example with every work item completed at once by a
+scripted person, on a virtual clock, history persisted to a DuckDB file (a simulation
+groups runs into one transaction per batch). SpiffWorkflow 3.x runs the same process
+(shared/anchors/reference_process.bpmn) held in memory. Prints medians and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import orchlab.examples  # noqa: E402, F401
+from orchlab.clock import VirtualClock  # noqa: E402
+from orchlab.demo import deploy_examples, setup_directory  # noqa: E402
+from orchlab.engine import Engine  # noqa: E402
+from orchlab.store import HistoryStore  # noqa: E402
+
+ANCHOR = ROOT.parent / "shared" / "anchors" / "reference_process.bpmn"
+VALUES = {
+    "Triage_review": {"priority": "P1"},
+    "Engineering_fix": {"resolution": "fixed"},
+    "CSM_outreach": {"resolution": "called"},
+}
+
+
+def amounts(n: int, seed: int = 1) -> list[int]:
+    rng = random.Random(seed)  # about half the cases escalate, as in the anchor runs
+    return [rng.choice([400, 1500]) for _ in range(n)]
+
+
+def new_engine(path: Path) -> tuple[Engine, VirtualClock]:
+    for p in (path, path.with_name(path.name + ".wal")):
+        p.unlink(missing_ok=True)
+    clock = VirtualClock()
+    engine = Engine(HistoryStore(path), clock=clock)
+    setup_directory(engine)
+    deploy_examples(engine)
+    return engine, clock
+
+
+def orchlab_runs(engine: Engine, amounts_: list[int], batch: int = 200) -> None:
+    users = {"Triage_review": "ada", "Escalation_review": "dana", "CSM_outreach": "cara",
+             "Confirm_close": "ada", "Engineering_fix": "olivia"}
+    for start in range(0, len(amounts_), batch):
+        with engine.batch():
+            for amount in amounts_[start : start + batch]:
+                rid = engine.create_record("Case", {"Severity": "Low", "Amount": amount,
+                                                    "Owner": "ada"})
+                engine.update_record(rid, {"Severity": "High"})
+                run = engine.state.runs[engine.ids.prefix + f"{engine.ids.counter:06d}"]
+                while run.status == "InProgress":
+                    for item in [engine.state.work_items[s.work_item]
+                                 for s in run.stage.steps.values()  # type: ignore[union-attr]
+                                 if s.work_item and s.status == "InProgress"]:
+                        engine.complete_work_item(item.id, users[item.step_name],
+                                                  VALUES.get(item.step_name, {}))
+                assert run.status == "Completed"
+
+
+def spiff_runs(amounts_: list[int]) -> None:
+    from SpiffWorkflow.bpmn.parser import BpmnParser
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+    from SpiffWorkflow.util.task import TaskState
+
+    parser = BpmnParser()
+    parser.add_bpmn_file(str(ANCHOR))
+    spec = parser.get_spec("case_orchestration")
+    subs = parser.get_subprocess_specs("case_orchestration")
+    for amount in amounts_:
+        wf = BpmnWorkflow(spec, subs)
+        start = wf.get_tasks(state=TaskState.READY)[0]
+        start.data["amount"] = amount
+        wf.do_engine_steps()
+        while not wf.is_completed():
+            for task in wf.get_tasks(state=TaskState.READY, manual=True):
+                task.data["done"] = True
+                task.run()
+            wf.do_engine_steps()
+
+
+def rate(fn, n: int, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return n / statistics.median(times)
+
+
+def interactive_latency(tmp: Path, samples: int = 200) -> float:
+    """Median ms to complete one work item and advance its run, committed to the file."""
+    engine, _ = new_engine(tmp / "latency.duckdb")
+    for _ in range(samples):
+        engine.start_run("Loan", {"application_id": "A", "applicant": "Kim",
+                                  "amount": Decimal(100)})
+    times = []
+    for item in engine.work_items():
+        t0 = time.perf_counter()
+        engine.complete_work_item(item.id, "sam", {"documents_complete": True})
+        times.append(time.perf_counter() - t0)
+    engine.store.close()
+    return statistics.median(times) * 1000
+
+
+def memory(tmp: Path, n: int = 100_000) -> float:
+    """MiB of Python heap for n runs waiting on their first work item."""
+    import tracemalloc
+
+    engine, _ = new_engine(tmp / "memory.duckdb")
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    for start in range(0, n, 5000):
+        with engine.batch():
+            for _ in range(5000):
+                engine.start_run("Loan", {"application_id": "A", "applicant": "Kim",
+                                          "amount": Decimal(100)})
+    gc.collect()
+    used = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    assert len(engine.work_items()) == n
+    engine.store.close()
+    return used / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--memory", action="store_true")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="orchlab-bench-"))
+    data = amounts(args.runs)
+
+    def ours() -> None:
+        engine, _ = new_engine(tmp / "throughput.duckdb")
+        orchlab_runs(engine, data)
+        engine.store.close()
+
+    ours_rate = rate(ours, args.runs, args.repeats)
+    print(f"orchlab (history in DuckDB file): {ours_rate:8.0f} runs/s  "
+          f"(median of {args.repeats}, {args.runs} runs)")
+    try:
+        import SpiffWorkflow  # noqa: F401
+    except ImportError:
+        print("SpiffWorkflow not installed (pip install -e '.[bench]'): no comparison")
+    else:
+        n = max(200, args.runs // 4)
+        spiff_rate = rate(lambda: spiff_runs(data[:n]), n, args.repeats)
+        print(f"SpiffWorkflow 3 (in memory):      {spiff_rate:8.0f} runs/s  "
+              f"(median of {args.repeats}, {n} runs)")
+        print(f"ratio orchlab / SpiffWorkflow:    {ours_rate / spiff_rate:8.1f} x")
+    print(f"interactive: complete one work item, committed: {interactive_latency(tmp):.2f} ms "
+          "median")
+    if args.memory:
+        print(f"memory: 100,000 runs in flight: {memory(tmp):.0f} MiB of Python heap")
+    os.environ.get("KEEP_BENCH") or [p.unlink() for p in tmp.glob("*")]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""orchlab: design, run and analyse Salesforce-style flow orchestrations in JupyterLab.
+
+    >>> import orchlab as ol
+    >>> o = ol.orchestration("Hello", ol.stage("Greet", ol.background("Say_hi", "say_hi")))
+    >>> [s.name for s in o.stages]
+    ['Greet']
+
+The core imports no UI package: diagrams load Graphviz lazily, widgets live in `widgets/`.
+"""
+
+from orchlab.builder import (
+    assignee_from,
+    autolaunched,
+    background,
+    decision,
+    end,
+    evaluate,
+    external,
+    from_template,
+    group,
+    interactive,
+    on_record,
+    orchestration,
+    outcome,
+    queue,
+    ref,
+    screen,
+    stage,
+    user,
+    var,
+)
+from orchlab.clock import SystemClock, VirtualClock
+from orchlab.conditions import all_of, any_of, cond, custom
+from orchlab.model import Field, Notification, Orchestration
+from orchlab.registry import Registry, action, evaluation, flow, registry
+from orchlab.values import ValueType
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Field",
+    "Notification",
+    "Orchestration",
+    "Registry",
+    "SystemClock",
+    "ValueType",
+    "VirtualClock",
+    "__version__",
+    "action",
+    "all_of",
+    "any_of",
+    "assignee_from",
+    "autolaunched",
+    "background",
+    "cond",
+    "custom",
+    "decision",
+    "end",
+    "evaluate",
+    "evaluation",
+    "external",
+    "flow",
+    "from_template",
+    "group",
+    "interactive",
+    "on_record",
+    "orchestration",
+    "outcome",
+    "queue",
+    "ref",
+    "registry",
+    "screen",
+    "stage",
+    "user",
+    "var",
+]

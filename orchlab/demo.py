@@ -1,0 +1,161 @@
+"""A demo world: the example processes, the people who work them, and weeks of history.
+
+`populate()` drives the real engine on a virtual clock: records arrive, runs start,
+scripted people answer their work items after a while. What is still open at the
+end stays open, so analysts have stalled runs and backlogs to find.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import random
+from decimal import Decimal
+from typing import Any
+
+from orchlab.clock import VirtualClock
+from orchlab.engine import Engine
+from orchlab.engine.state import WorkItem
+from orchlab.examples import EXAMPLES
+from orchlab.model import FieldKind, Screen
+
+__all__ = ["setup_directory", "deploy_examples", "answer", "populate", "PEOPLE"]
+
+PEOPLE = {
+    # username: (display name, admin)
+    "ada": ("Ada Lovelace", False),
+    "bob": ("Bob Dylan", False),
+    "cara": ("Cara Mendes", False),
+    "dana": ("Dana Scully", False),
+    "olivia": ("Olivia Pope", True),
+    "ravi": ("Ravi Shankar", False),
+    "sam": ("Sam Carter", False),
+    "tom": ("Tom Baker", False),
+    "uma": ("Uma Thurman", False),
+    "vic": ("Vic Mackey", False),
+    "wes": ("Wes Anderson", False),
+}
+QUEUES = {
+    "Roof_Technicians": (["ravi", "sam"], "pool"),
+    "Electricians": (["tom"], "pool"),
+    "Support_Tier2": (["ada", "uma"], "pool"),
+    "Engineering": (["bob", "vic"], "round_robin"),
+    "Loan_Officers": (["sam", "wes"], "pool"),
+    "Underwriting": (["uma", "wes"], "least_open"),
+    "IT_Service_Desk": (["vic"], "pool"),
+    "People_Managers": (["dana"], "pool"),
+    "Facilities": (["tom"], "pool"),
+    "HR_Operations": (["cara", "uma"], "pool"),
+}
+GROUPS = {"Customer_Success": ["cara"], "Senior_Underwriters": ["olivia", "dana"]}
+# Mean hours a person takes to answer, per assignee (the slow ones make bottlenecks).
+MEAN_HOURS = {"Engineering": 20.0, "Underwriting": 30.0, "HR_Operations": 16.0, "Facilities": 10.0}
+
+
+def setup_directory(engine: Engine) -> None:
+    for username, (name, admin) in PEOPLE.items():
+        engine.add_user(username, name, admin=admin)
+    for name, (members, routing) in QUEUES.items():
+        engine.add_queue(name, members, routing)
+    for name, members in GROUPS.items():
+        engine.add_group(name, members)
+
+
+def deploy_examples(engine: Engine) -> None:
+    for make in EXAMPLES.values():
+        engine.deploy(make())
+
+
+def answer(screen: Screen, rng: random.Random, reject: float = 0.0) -> dict[str, Any]:
+    """Values a diligent person would enter: every required field filled, validly."""
+    values: dict[str, Any] = {}
+    for f in screen.fields:
+        if f.kind is FieldKind.CHECKBOX:
+            values[f.name] = rng.random() >= reject
+        elif f.kind is FieldKind.PICKLIST:
+            rejected = "Rejected" in f.choices and rng.random() < reject
+            values[f.name] = "Rejected" if rejected else f.choices[0]
+        elif f.kind in (FieldKind.NUMBER, FieldKind.CURRENCY):
+            values[f.name] = Decimal(rng.randint(30, 200) * 1000)
+        elif f.regex:
+            values[f.name] = f"A-{rng.randint(100, 999)}"
+        elif f.required:
+            values[f.name] = "done"
+    return values
+
+
+def _who(engine: Engine, item: WorkItem, rng: random.Random) -> str:
+    if item.owner:
+        return item.owner
+    if item.assignee_type == "User":
+        return item.assignee  # type: ignore[return-value]
+    return rng.choice(engine.directory.members_of(item.assignee, item.assignee_type))  # type: ignore[arg-type]
+
+
+def populate(
+    engine: Engine,
+    clock: VirtualClock,
+    *,
+    runs_per_process: int = 30,
+    days: float = 21.0,
+    seed: int = 7,
+) -> dict[str, int]:
+    """Start runs of every example over `days` and let scripted people work them."""
+    rng = random.Random(seed)
+    start = clock.now()
+    end = start + dt.timedelta(days=days)
+    queue: list[tuple[dt.datetime, int, str, Any]] = []
+    counter = 0
+
+    def at(when: dt.datetime, what: str, arg: Any) -> None:
+        nonlocal counter
+        counter += 1
+        heapq.heappush(queue, (when, counter, what, arg))
+
+    for name in EXAMPLES:
+        for _ in range(runs_per_process):
+            at(start + dt.timedelta(hours=rng.uniform(0, days * 24 * 0.8)), "arrive", name)
+    scheduled: set[str] = set()
+    done = 0
+    with engine.batch():
+        while queue and queue[0][0] <= end:
+            when, _, what, arg = heapq.heappop(queue)
+            clock.set(max(when, clock.now()))
+            if what == "arrive":
+                _arrive(engine, arg, rng)
+            else:
+                item = engine.state.work_items.get(arg)
+                if item is not None and item.status == "Assigned":
+                    run = engine.state.runs[item.run_id]
+                    plan = engine.plans[(run.name, run.version)]
+                    screen = plan.screens[item.screen]  # type: ignore[index]
+                    engine.complete_work_item(item.id, _who(engine, item, rng),
+                                              answer(screen, rng, reject=0.2))
+                    done += 1
+            for item in engine.work_items():
+                if item.id not in scheduled:
+                    scheduled.add(item.id)
+                    mean = MEAN_HOURS.get(item.assignee or "", 6.0)
+                    at(clock.now() + dt.timedelta(hours=rng.expovariate(1 / mean)), "work",
+                       item.id)
+    return {"runs": len(engine.state.runs), "work_items_completed": done}
+
+
+def _arrive(engine: Engine, name: str, rng: random.Random) -> None:
+    if name == "customer_qa_survey":
+        rid = engine.create_record("Installation__c", {"Name": f"Site {rng.randint(1, 999)}",
+                                                       "Status": "Scheduled"})
+        engine.update_record(rid, {"Status": "Completed"})
+    elif name == "case_escalation":
+        owner = rng.choice(["ada", "dana"])
+        rid = engine.create_record("Case", {"CaseNumber": f"{rng.randint(1000, 9999)}",
+                                            "Severity": "Low", "Owner": owner,
+                                            "Amount": rng.randint(100, 2500)})
+        engine.update_record(rid, {"Severity": "High"})
+    elif name == "loan":
+        amount = Decimal(rng.choice([0, 5_000, 20_000, 45_000, 80_000, 120_000]))
+        engine.start_run("Loan", {"application_id": f"APP-{rng.randint(1000, 9999)}",
+                                  "applicant": rng.choice(["Lee", "Kim", "Ngo", "Ortiz"]),
+                                  "amount": amount})
+    else:
+        engine.create_record("Employee__c", {"Name": rng.choice(["Ann", "Ben", "Cy", "Di"])})

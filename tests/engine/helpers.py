@@ -1,0 +1,42 @@
+"""Reading what a run did, as short lines, for exact comparisons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchlab.engine import Engine
+
+
+def trace(engine: Engine, run_id: str) -> list[str]:
+    """One line per log row of a run: kind, then stage/step or work item, then status."""
+    rows = engine.store.execute(
+        "SELECT kind, stage_name, step_name, work_item_id, status, actor, comments FROM log "
+        "WHERE instance_id = ? ORDER BY seq",
+        [run_id],
+    )
+    lines = []
+    for kind, stage, step, item, status, actor, comments in rows:
+        where = "/".join(x for x in (stage, step) if x)
+        if kind == "TakeOutcome":
+            where = comments or "default"
+        if kind == "Notify":
+            lines.append(f"Notify {step}")
+            continue
+        line = " ".join(x for x in (kind, where, status) if x)
+        if actor and kind in ("EndWorkItem", "ReassignWorkItem"):
+            line += f" by {actor}"
+        lines.append(line)
+    return lines
+
+
+def do(engine: Engine, step: str, values: dict[str, Any] | None = None, user: str | None = None):
+    """Complete the open work item of `step` as its assignee (or `user`)."""
+    items = [w for w in engine.work_items() if w.step_name == step]
+    assert len(items) == 1, f"expected one open item for {step}, found {items}"
+    item = items[0]
+    who = user or item.owner or (
+        item.assignee
+        if item.assignee_type == "User"
+        else engine.directory.members_of(item.assignee, item.assignee_type)[0]
+    )
+    return engine.complete_work_item(item.id, who, values or {})

@@ -1,0 +1,138 @@
+"""Kill -9 at random moments: every acknowledged change survives and runs continue."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import orchlab.examples  # noqa: F401
+from orchlab.demo import answer
+from orchlab.engine import Engine, RunStatus
+from orchlab.store import HistoryStore, SchemaVersionError, StoreLocked
+
+WORKER = Path(__file__).with_name("crash_worker.py")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _spawn(path: Path, seed: int) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, str(WORKER), str(path), str(seed)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+@pytest.mark.slow
+def test_kill_at_random_points_loses_nothing_acknowledged(tmp_path: Path) -> None:
+    path = tmp_path / "history.duckdb"
+    rng = random.Random(1234)
+    acked_runs: set[str] = set()
+    acked_items: set[str] = set()
+    for round_ in range(8):
+        proc = _spawn(path, round_)
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "READY", proc.stderr.read() if proc.stderr else ""
+        want = rng.randint(1, 30)
+        for _ in range(want):
+            line = proc.stdout.readline().split()
+            assert line and line[0] == "ACK", proc.stderr.read() if proc.stderr else ""
+            (acked_runs if line[1] == "start" else acked_items).add(line[2])
+        time.sleep(rng.uniform(0, 0.02))  # land inside a later, unacknowledged call
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        # Reopen: everything acknowledged is there, and the runs carry on.
+        store = HistoryStore(path)
+        runs = {r for (r,) in store.execute("SELECT id FROM runs")}
+        done = {w for (w,) in store.execute(
+            "SELECT id FROM work_items WHERE status = 'Completed' AND completed_by IS NOT NULL")}
+        assert acked_runs <= runs
+        assert acked_items <= done
+        store.close()
+    engine = Engine(HistoryStore(path))
+    rng2 = random.Random(5)
+    for _ in range(200):
+        items = engine.work_items()
+        if not items:
+            break
+        item = items[0]
+        run = engine.state.runs[item.run_id]
+        screen = engine.plans[(run.name, run.version)].screens[item.screen]
+        engine.complete_work_item(item.id, "olivia", answer(screen, rng2))
+    statuses = {r.status for r in engine.state.runs.values()}
+    assert statuses <= {RunStatus.COMPLETED}, statuses
+    assert engine.store.execute("SELECT count(*) FROM runs WHERE status <> 'Completed'") == [(0,)]
+
+
+def test_reopen_continues_a_waiting_run(tmp_path: Path, clock) -> None:
+    from decimal import Decimal
+
+    from orchlab.demo import deploy_examples, setup_directory
+
+    path = tmp_path / "h.duckdb"
+    engine = Engine(HistoryStore(path), clock=clock)
+    setup_directory(engine)
+    deploy_examples(engine)
+    run = engine.start_run("Loan", {"application_id": "A", "applicant": "Lee",
+                                    "amount": Decimal("100")})
+    (item,) = engine.work_items()
+    engine.store.close()
+    again = Engine(HistoryStore(path), clock=clock)
+    (same,) = again.work_items("sam")
+    assert same.id == item.id and again.run(run.id).stage.name == "Intake"
+    assert again.run(run.id).outputs["Check_credit"] == run.outputs["Check_credit"]
+    again.complete_work_item(same.id, "sam", {"documents_complete": True})
+    assert [w.step_name for w in again.work_items()] == ["Approve_loan"]
+    # The new run continues the id sequence rather than reusing R000001.
+    other = again.start_run("Loan", {"application_id": "B", "applicant": "Kim",
+                                     "amount": Decimal("5")})
+    assert other.id == "R000002"
+
+
+def test_second_writer_gets_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "locked.duckdb"
+    store = HistoryStore(path)
+    code = (
+        "import sys\n"
+        "from orchlab.store import HistoryStore, StoreLocked\n"
+        "try:\n"
+        f"    HistoryStore({str(path)!r})\n"
+        "except StoreLocked as exc:\n"
+        "    print(exc); sys.exit(3)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 3, out.stderr
+    assert "open for writing by process" in out.stdout and "only one writer" in out.stdout
+    assert "Could not set lock" not in out.stdout
+    store.close()
+    assert StoreLocked.__mro__[1].__name__ == "StoreError"
+
+
+def test_snapshot_can_be_read_while_the_engine_writes(tmp_path: Path, engine: Engine) -> None:
+    path = tmp_path / "live.duckdb"
+    live = HistoryStore(path)
+    live.append([], [("INSERT INTO users VALUES ('x', 'X', 'x@example.com', false)", [])])
+    snap = live.snapshot(tmp_path / "snap.duckdb")
+    reader = HistoryStore(snap, read_only=True)
+    assert reader.execute("SELECT username FROM users") == [("x",)]
+    reader.close()
+    live.close()
+
+
+def test_unknown_schema_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    store = HistoryStore(path)
+    store.append([], [("UPDATE orchlab_meta SET value = '99' WHERE key = 'schema_version'", [])])
+    store.close()
+    with pytest.raises(SchemaVersionError, match="schema_version is 99; this orchlab reads"):
+        HistoryStore(path)
