@@ -1,6 +1,8 @@
-"""Helpers for `orchlab.serialize`: path-naming errors, checked field reads, values, a YAML dialect.
+"""The machinery under `orchlab.serialize`: checked reads, field tables, values, a YAML dialect.
 
-Kept apart so `serialize.py` reads as the file format itself: one function per model class.
+A model class travels as a table of rows ``(file key, attribute, kind, always)``; a `Kind`
+knows how one field is written and read, so writing and reading share one description
+and every error can name the element path and the field.
 """
 
 from __future__ import annotations
@@ -13,54 +15,34 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import cache
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 import yaml
 
-from orchlab.model import FieldKind, TriggerEvent
 from orchlab.refs import Ref, ref
-from orchlab.values import ValueType
 
-__all__ = [
-    "DefinitionError",
-    "Node",
-    "Spec",
-    "show",
-    "spec",
-    "write_fields",
-    "read_fields",
-    "encode_value",
-    "decode_value",
-    "yaml_dump",
-    "parse",
-]
+__all__ = ["DefinitionError", "Kind", "Node", "KINDS", "show", "spec", "enum_kind", "listing"]
+__all__ += ["record", "write_fields", "read_fields", "encode_value", "yaml_dump", "parse"]
 
-_REQUIRED: Any = object()
-VALUE_KEYS = ("ref", "date", "datetime", "decimal", "record")
-_VALUE_EXPECTED = (
-    "a literal (text, number, true/false, date, list) or a mapping with one key: "
-    + ", ".join(VALUE_KEYS)
-)
+REQUIRED: Any = object()
+_VALUE_KEYS = ("ref", "date", "datetime", "decimal", "record")
 
 
 class DefinitionError(ValueError):
-    """A definition file or dict that cannot be read; the message names where and what.
+    """A definition that cannot be read or written; the message names where and what.
 
-    `line` and `column` (1-based) are set for YAML/JSON syntax errors.
+    `line` and `column` (1-based) are set for YAML and JSON syntax errors.
     """
 
     def __init__(self, message: str, *, line: int | None = None, column: int | None = None):
         super().__init__(message)
-        self.line = line
-        self.column = column
+        self.line, self.column = line, column
 
 
 def show(value: Any) -> str:
-    """A found value as an error message shows it: short and typed."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
+    """A found value as a message shows it: short, and saying what it is."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
     if isinstance(value, Mapping):
         return "a mapping with keys " + ", ".join(map(str, value)) if value else "an empty mapping"
     if isinstance(value, list | tuple):
@@ -70,23 +52,31 @@ def show(value: Any) -> str:
 
 
 class Node:
-    """One mapping of the file, read field by field; every error names its path and field.
+    """One mapping of the file, read field by field. `path` is "" at the top level.
 
     A field given as null counts as left out, so `label:` with nothing after it is fine.
     """
 
     def __init__(self, data: Any, path: str, fields: Iterable[str]) -> None:
-        if not isinstance(data, Mapping):
-            raise DefinitionError(f"{path}: expected a mapping; got {show(data)}")
         self.data, self.path, self.fields = data, path, tuple(fields)
+        if not isinstance(data, Mapping):
+            raise DefinitionError(f"{self.at}: expected a mapping; got {show(data)}")
         for key in data:
             if key not in self.fields:
                 raise DefinitionError(
-                    f"unknown field {key!r} in {path}; expected one of: {', '.join(self.fields)}"
+                    f"unknown field {key!r} in {self.at}; expected one of: {', '.join(self.fields)}"
                 )
 
+    @property
+    def at(self) -> str:
+        return self.path or "(top level)"
+
     def where(self, key: str) -> str:
-        return f"{self.path}: field {key!r}"
+        return f"{self.at}: field {key!r}"
+
+    def inner(self, key: str) -> str:
+        """The path of a mapping inside this one."""
+        return f"{self.path} {key}".strip()
 
     def fail(self, key: str, expected: str, got: Any) -> NoReturn:
         raise DefinitionError(f"{self.where(key)}: expected {expected}; got {show(got)}")
@@ -94,137 +84,165 @@ class Node:
     def has(self, key: str) -> bool:
         return self.data.get(key) is not None
 
-    def get(self, key: str, expected: str, ok: Any, default: Any = _REQUIRED) -> Any:
+    def get(self, key: str, expected: str, ok: Callable[[Any], bool], default: Any) -> Any:
         value = self.data.get(key)
         if value is None:
-            if default is _REQUIRED:
-                raise DefinitionError(f"{self.path}: missing required field {key!r} ({expected})")
+            if default is REQUIRED:
+                raise DefinitionError(f"{self.at}: missing required field {key!r} ({expected})")
             return default
         if not ok(value):
             self.fail(key, expected, value)
         return value
 
-    def text(self, key: str, default: Any = _REQUIRED) -> Any:
+    def text(self, key: str, default: Any = REQUIRED) -> Any:
         return self.get(key, "text", lambda v: isinstance(v, str), default)
 
-    def flag(self, key: str, default: bool = False) -> bool:
-        return self.get(key, "true or false", lambda v: isinstance(v, bool), default)
-
-    def integer(self, key: str, default: Any = _REQUIRED) -> Any:
-        return self.get(key, "a whole number", lambda v: type(v) is int, default)
-
-    def number(self, key: str, default: Any) -> Any:
-        return self.get(key, "a number", lambda v: type(v) in (int, float), default)
-
-    def choice(self, key: str, enum: type[StrEnum], default: Any = _REQUIRED) -> Any:
-        allowed = [e.value for e in enum]
-        expected = "one of " + ", ".join(allowed)
-        return enum(self.get(key, expected, lambda v: v in allowed, default))
-
-    def items(self, key: str, default: Any = _REQUIRED) -> list[Any]:
+    def items(self, key: str, default: Any = REQUIRED) -> Any:
         return self.get(key, "a list", lambda v: isinstance(v, list), default)
 
-    def value(self, key: str) -> Any:
-        return decode_value(self.data.get(key), self.where(key))
-
-    def names(self, key: str, default: Any = ()) -> tuple[str, ...]:
+    def names(self, key: str, default: Any = ()) -> Any:
         """A list of names; a single name may be written without brackets."""
-        found = self.get(key, "a list of names", lambda v: isinstance(v, str | list), default)
+        found = self.get(key, "a list of names", lambda v: isinstance(v, str | list), None)
         found = [found] if isinstance(found, str) else found
-        for item in found:
+        for item in found or ():
             if not isinstance(item, str):
                 self.fail(key, "a list of names", item)
-        return tuple(found)
+        return default if found is None else tuple(found)
 
     def pairs(self, key: str, values: bool = True) -> tuple[tuple[str, Any], ...]:
-        """A mapping of names to values (`values`) or to names, as the model's sorted pairs."""
+        """A mapping of names to values (or to variable names) as the model's tuple of pairs."""
         expected = "a mapping of names to " + ("values" if values else "variable names")
         found = self.get(key, expected, lambda v: isinstance(v, Mapping), {})
         for name, value in found.items():
             if not isinstance(name, str) or not (values or isinstance(value, str)):
                 self.fail(key, expected, {name: value})
-        where = self.where(key)
-        return tuple(
-            (k, decode_value(v, f"{where}.{k}") if values else v) for k, v in found.items()
-        )
+        at = self.where(key)
+        return tuple((k, decode_value(v, f"{at}.{k}") if values else v) for k, v in found.items())
 
 
-# --- values ------------------------------------------------------------------------------------------
+# --- values: literals stay literals; anything else is a mapping with one key -------------------
 
 
 def _fixed_offset(value: dt.datetime) -> bool:
-    """Whether YAML's timestamp syntax can carry this datetime's offset (whole minutes)."""
+    """Whether a YAML timestamp can carry this datetime's offset (whole minutes only)."""
     offset = value.utcoffset()
     return offset is None or offset % dt.timedelta(minutes=1) == dt.timedelta(0)
 
 
 def encode_value(value: Any, where: str, native: bool) -> Any:
-    """A literal or reference as file data; `native` keeps dates as dates (for YAML)."""
-    if isinstance(value, Ref):
-        return {"ref": value.path}
+    """A literal or reference as file data; `native` keeps dates as dates (YAML has them)."""
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    if isinstance(value, Ref):
+        return {"ref": value.path}
     if isinstance(value, Decimal):
         return {"decimal": str(value)}  # str keeps every digit and the exponent: exact
     if isinstance(value, dt.datetime):
         return value if native and _fixed_offset(value) else {"datetime": value.isoformat()}
     if isinstance(value, dt.date):
         return value if native else {"date": value.isoformat()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple):  # a tuple comes back as a list, the Value type
         return [encode_value(v, f"{where}[{i}]", native) for i, v in enumerate(value)]
     if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
         return {"record": {k: encode_value(v, f"{where}.{k}", native) for k, v in value.items()}}
     raise DefinitionError(f"{where}: cannot save a {type(value).__name__} value: {show(value)}")
 
 
-def _parse_text(kind: str, text: Any, where: str) -> Any:
-    parse = {"date": dt.date.fromisoformat, "datetime": dt.datetime.fromisoformat}.get(
-        kind, Decimal
-    )
-    example = {"date": "2024-01-31", "datetime": "2024-01-31T09:30:00+00:00"}.get(kind, "12.50")
-    try:
-        if isinstance(text, str):
-            return parse(text)
-    except (ValueError, InvalidOperation):
-        pass
-    raise DefinitionError(f"{where}: {kind}: expected text such as '{example}'; got {show(text)}")
+_PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
+    "date": (dt.date.fromisoformat, "2024-01-31"),
+    "datetime": (dt.datetime.fromisoformat, "2024-01-31T09:30:00+00:00"),
+    "decimal": (Decimal, "12.50"),
+}
 
 
 def decode_value(data: Any, where: str) -> Any:
-    """The inverse of `encode_value`, accepting both the native and the tagged forms."""
+    """The inverse of `encode_value`; accepts both the native and the one-key forms."""
     if isinstance(data, list):
         return [decode_value(v, f"{where}[{i}]") for i, v in enumerate(data)]
     if not isinstance(data, Mapping):
         return data
-    if len(data) != 1 or next(iter(data)) not in VALUE_KEYS:
-        raise DefinitionError(f"{where}: expected {_VALUE_EXPECTED}; got {show(data)}")
+    if len(data) != 1 or next(iter(data)) not in _VALUE_KEYS:
+        raise DefinitionError(
+            f"{where}: expected a literal (text, number, true/false, date, list) or a mapping "
+            f"with one key: {', '.join(_VALUE_KEYS)}; got {show(data)}"
+        )
     ((kind, inner),) = data.items()
-    if kind == "ref":
-        try:
-            return ref(inner) if isinstance(inner, str) else Ref(inner)
-        except ValueError as error:
-            raise DefinitionError(f"{where}: ref: expected a reference path; {error}") from None
-    if kind == "record":
-        if not isinstance(inner, Mapping) or not all(isinstance(k, str) for k in inner):
-            raise DefinitionError(f"{where}: record: expected a mapping; got {show(inner)}")
+    if kind == "record" and isinstance(inner, Mapping) and all(isinstance(k, str) for k in inner):
         return {k: decode_value(v, f"{where}.{k}") for k, v in inner.items()}
-    return _parse_text(kind, inner, where)
+    try:
+        if kind == "ref" and isinstance(inner, str):
+            return ref(inner)
+        if kind in _PARSERS and isinstance(inner, str):
+            return _PARSERS[kind][0](inner)
+    except (ValueError, InvalidOperation):
+        pass
+    expected = f"text such as '{_PARSERS[kind][1]}'" if kind in _PARSERS else "a mapping"
+    expected = "a reference path such as '$Record.Id'" if kind == "ref" else expected
+    raise DefinitionError(f"{where}: {kind}: expected {expected}; got {show(inner)}")
 
 
-# --- field tables ------------------------------------------------------------------------------------
-# A table row is (file key, model attribute, kind). Scalar kinds are read and written here;
-# kind "*" marks a composite field the caller encodes (`extra`) and decodes itself, and a
-# trailing "!" writes the field even at its default (names and types help a reader).
-Spec = tuple[tuple[str, str, str], ...]
+# --- field tables ---------------------------------------------------------------------------------
 
 
-def spec(text: str) -> Spec:
-    """Rows from "key=attribute:kind ..."; the attribute defaults to the key, the kind to text."""
+class Kind(NamedTuple):
+    """How one field travels. `write(value, node_path, key, native)` gives file data (None:
+    leave the key out); `read(node, key, default)` gives the model value, `default` if absent."""
+
+    write: Callable[[Any, str, str, bool], Any]
+    read: Callable[[Node, str, Any], Any]
+
+
+Row = tuple[str, str, Kind | None, bool]
+
+
+def _where(path: str, key: str) -> str:
+    return f"{path or '(top level)'}: field {key!r}"
+
+
+def _scalar(expected: str, ok: Callable[[Any], bool]) -> Kind:
+    return Kind(lambda v, path, key, native: v, lambda n, k, d: n.get(k, expected, ok, d))
+
+
+def _pairs(value: Any, path: str, key: str, native: bool) -> dict[str, Any]:
+    names = [name for name, _ in value]
+    if len(set(names)) != len(names):
+        raise DefinitionError(f"{_where(path, key)}: a name is mapped twice: {', '.join(names)}")
+    return {k: encode_value(v, f"{_where(path, key)}.{k}", native) for k, v in value}
+
+
+KINDS: dict[str, Kind] = {
+    "text": _scalar("text", lambda v: isinstance(v, str)),
+    "flag": _scalar("true or false", lambda v: isinstance(v, bool)),
+    "integer": _scalar("a whole number", lambda v: type(v) is int),
+    "number": _scalar("a number", lambda v: type(v) in (int, float)),
+    "value": Kind(
+        lambda v, path, key, native: encode_value(v, _where(path, key), native),
+        lambda n, k, d: decode_value(n.data.get(k), n.where(k)),
+    ),
+    "names": Kind(lambda v, path, key, native: list(v), lambda n, k, d: n.names(k, d)),
+    "map": Kind(_pairs, lambda n, k, d: n.pairs(k)),
+    "outputs": Kind(_pairs, lambda n, k, d: n.pairs(k, values=False)),
+}
+
+
+def enum_kind(enum: type[StrEnum]) -> Kind:
+    allowed = [e.value for e in enum]
+    expected = "one of " + ", ".join(allowed)
+    return Kind(
+        lambda v, p, k, native: v.value,
+        lambda n, k, d: enum(n.get(k, expected, lambda v: v in allowed, d)),
+    )
+
+
+def spec(text: str, kinds: Mapping[str, Kind]) -> tuple[Row, ...]:
+    """Rows from words "key=attribute:kind"; the attribute defaults to the key and the kind to
+    text. Kind "-" is a key the caller handles; a trailing "!" writes a field at its default."""
     rows = []
     for word in text.split():
         names, _, kind = word.partition(":")
         key, _, attr = names.partition("=")
-        rows.append((key, attr or key, kind or "text"))
+        kind, always = kind.rstrip("!") or "text", kind.endswith("!")
+        rows.append((key, attr or key, None if kind == "-" else kinds[kind], always))
     return tuple(rows)
 
 
@@ -239,82 +257,101 @@ def _defaults(cls: type) -> dict[str, Any]:
     return found
 
 
-def _pairs(value: Any, where: str, native: bool) -> dict[str, Any]:
-    keys = [k for k, _ in value]
-    if len(set(keys)) != len(keys):
-        raise DefinitionError(
-            f"{where}: a name is mapped twice ({', '.join(keys)}); a file keeps one"
-        )
-    return {k: encode_value(v, f"{where}.{k}", native) for k, v in value}
-
-
-_WRITE: dict[str, Callable[[Any, str, bool], Any]] = {
-    "value": encode_value,
-    "map": _pairs,
-    "outputs": _pairs,
-    "names": lambda v, where, native: list(v),
-    "enum": lambda v, where, native: v.value,
-}
-
-
-def write_fields(
-    obj: Any, rows: Spec, where: str, native: bool, extra: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """The fields of `obj` that differ from their defaults, in table order, plus `extra`."""
-    extra = extra or {}
-    defaults = _defaults(type(obj))
-    out: dict[str, Any] = {}
-    for key, attr, kind in rows:
-        if kind == "*":
-            if extra.get(key) is not None:
-                out[key] = extra[key]
-            continue
-        value = getattr(obj, attr)
-        default = defaults.get(attr, _REQUIRED)
-        if not kind.endswith("!") and value == default and type(value) is type(default):
-            continue  # the type test keeps 30 != 30.0 and 0 != False apart: exact round trips
-        kind = kind.rstrip("!")
-        write = _WRITE.get("enum" if kind in ENUMS else kind)
-        out[key] = write(value, f"{where} {key}", native) if write else value
+def write_fields(obj: Any, rows: Iterable[Row], path: str, native: bool, **extra: Any) -> dict:
+    """The fields of `obj` that differ from their defaults, in table order (`extra`: "-" rows)."""
+    defaults, out = _defaults(type(obj)), {}
+    for key, attr, kind, always in rows:
+        if kind is None:
+            value = extra.get(key)
+        else:
+            value, default = getattr(obj, attr), defaults.get(attr, REQUIRED)
+            if not always and value == default and type(value) is type(default):
+                continue  # the type test keeps 30 and 30.0, 0 and False apart: exact round trips
+            value = kind.write(value, path, key, native)
+        if value is not None:
+            out[key] = value
     return out
 
 
-ENUMS: dict[str, type[StrEnum]] = {
-    "value_type": ValueType,
-    "field_kind": FieldKind,
-    "event": TriggerEvent,
-}
-
-
-def read_fields(node: Node, cls: type, rows: Spec) -> dict[str, Any]:
-    """Keyword arguments for `cls` from the scalar rows of the table (composites are skipped)."""
-    defaults = _defaults(cls)
-    kwargs: dict[str, Any] = {}
-    for key, attr, kind in rows:
-        kind, default = kind.rstrip("!"), defaults.get(attr, _REQUIRED)
-        if kind in ENUMS:
-            kwargs[attr] = node.choice(key, ENUMS[kind], default)
-        elif kind == "value":
-            kwargs[attr] = node.value(key)
-        elif kind in ("map", "outputs"):
-            kwargs[attr] = node.pairs(key, values=kind == "map")
-        elif kind != "*":
-            kwargs[attr] = getattr(node, kind)(key, default)
+def read_fields(node: Node, cls: type, rows: Iterable[Row]) -> dict[str, Any]:
+    """Keyword arguments for `cls` from the rows; two keys may feed one attribute (not both)."""
+    defaults, kwargs, given = _defaults(cls), {}, {}
+    for key, attr, kind, _ in rows:
+        if kind is None:
+            continue
+        if node.has(key):
+            if attr in given:
+                raise DefinitionError(
+                    f"{node.at}: fields {given[attr]!r} and {key!r} both given; expected one"
+                )
+            given[attr] = key
+        elif attr in kwargs:
+            continue
+        kwargs[attr] = kind.read(node, key, defaults.get(attr, REQUIRED))
     return kwargs
 
 
-# --- the YAML dialect ----------------------------------------------------------------------------------
+def _named(path: str, kind: str, name: Any) -> str:
+    return f"{path} ({kind} {name!r})" if isinstance(name, str) else path
+
+
+def listing(types: Mapping[str, tuple[type, tuple[Row, ...]]], keyed: bool = True) -> Kind:
+    """A list of mappings. `keyed`: the key naming the type holds the name (`stage: Triage`);
+    else there is one type, named by its `name` field."""
+
+    def write(values: Any, path: str, key: str, native: bool) -> list[dict[str, Any]]:
+        out = []
+        for i, obj in enumerate(values):
+            kind = next(k for k, (cls, _) in types.items() if isinstance(obj, cls))
+            at = _named(f"{path} {key}[{i}]".strip(), kind, obj.name)
+            out.append(write_fields(obj, types[kind][1], at, native))
+        return out
+
+    def read(node: Node, key: str, default: Any) -> tuple[Any, ...]:
+        out = []
+        for i, item in enumerate(node.items(key, default)):
+            path, kind = f"{node.inner(key)}[{i}]", next(iter(types))
+            if keyed:
+                found = [k for k in types if isinstance(item, Mapping) and k in item]
+                if len(found) != 1 and isinstance(item, Mapping):
+                    got = " and ".join(map(repr, found)) or repr(next(iter(item), "nothing"))
+                    raise DefinitionError(
+                        f"{path}: field 'kind': expected one of {', '.join(types)}; got {got}"
+                    )
+                kind = found[0] if found else kind
+            cls, rows = types[kind]
+            name = item.get(kind if keyed else "name") if isinstance(item, Mapping) else None
+            child = Node(item, _named(path, kind, name), (r[0] for r in rows))
+            out.append(cls(**read_fields(child, cls, rows)))
+        return tuple(out)
+
+    return Kind(write, read)
+
+
+def record(cls: type, rows: tuple[Row, ...]) -> Kind:
+    """One nested mapping read with its own rows (e.g. a notification)."""
+
+    def read(node: Node, key: str, default: Any) -> Any:
+        if not node.has(key):
+            return default
+        inner = Node(node.data[key], node.inner(key), (r[0] for r in rows))
+        return cls(**read_fields(inner, cls, rows))
+
+    return Kind(lambda v, path, key, native: write_fields(v, rows, f"{path} {key}", native), read)
+
+
+# --- the YAML dialect ---------------------------------------------------------------------------
 # YAML 1.1 reads `on`, `yes`, `no` and `off` as booleans, which would turn the trigger's
-# `on: update` into `True: update`; this dialect keeps only true/false (as YAML 1.2 does),
-# and also reads 1e5 as a number. Loader and dumper share the rules, so what is written
-# plain is read back as the same type.
+# `on: update` into `True: update`; this dialect keeps only true/false (as YAML 1.2 does) and
+# reads 1e5 as a number. Loader and dumper share the rules: what is written plain reads back
+# as the same type.
 _BOOL, _FLOAT = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:float"
-_FLOAT_RE = r"[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+|[0-9][0-9_]*(?=[eE]))(?:[eE][-+]?[0-9]+)?"
+_NUMBER = r"[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+|[0-9][0-9_]*(?=[eE]))(?:[eE][-+]?[0-9]+)?"
 _DIALECT = [
     (_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), "tTfF"),
     (
         _FLOAT,
-        re.compile(rf"^(?:{_FLOAT_RE}|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+        re.compile(rf"^(?:{_NUMBER}|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
         "-+.0123456789",
     ),
 ]
@@ -322,11 +359,8 @@ _DIALECT = [
 
 class _Loader(yaml.SafeLoader):
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        seen: set[Any] = set()
-        for (
-            key_node,
-            _,
-        ) in node.value:  # a repeated key is a typo; YAML would keep the last silently
+        seen = set()  # a repeated key is a typo; plain YAML would keep the last one silently
+        for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if isinstance(key, str) and key in seen:
                 raise yaml.constructor.ConstructorError(
@@ -338,7 +372,7 @@ class _Loader(yaml.SafeLoader):
 
 class _Dumper(yaml.SafeDumper):
     def ignore_aliases(self, data: Any) -> bool:
-        return True  # never write &anchors: hand-written files should not need them
+        return True  # no &anchors: hand-written files should not need them
 
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> Any:
         return super().increase_indent(flow, False)  # indent list items under their key
@@ -354,22 +388,18 @@ for _cls in (_Loader, _Dumper):
 
 
 def _short(data: Any) -> bool:
-    """Lists and mappings of scalars that fit on one line are written inline: [a, b], {ref: x}."""
+    """Lists and mappings of scalars that fit on a line are written inline: [a, b], {ref: x}."""
     if isinstance(data, Mapping | list):
         inner = data.values() if isinstance(data, Mapping) else data
         return all(_short(v) for v in inner) and len(json.dumps(data, default=str)) <= 60
     return not (isinstance(data, str) and "\n" in data)
 
 
+_MAP, _SEQ, _STR = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:str"
+_Dumper.add_representer(dict, lambda d, v: d.represent_mapping(_MAP, v, flow_style=_short(v)))
+_Dumper.add_representer(list, lambda d, v: d.represent_sequence(_SEQ, v, flow_style=_short(v)))
 _Dumper.add_representer(
-    dict, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v, flow_style=_short(v))
-)
-_Dumper.add_representer(
-    list, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=_short(v))
-)
-_Dumper.add_representer(
-    str,
-    lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", v, style="|" if "\n" in v else None),
+    str, lambda d, v: d.represent_scalar(_STR, v, style="|" if "\n" in v else None)
 )
 
 
@@ -378,28 +408,27 @@ def yaml_dump(data: Any) -> str:
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
+    keys = [k for k, _ in pairs]
+    for key in keys:
+        if keys.count(key) > 1:
             raise DefinitionError(f"duplicate key {key!r} in a JSON object")
-        found[key] = value
-    return found
+    return dict(pairs)
 
 
 def parse(text: str, format: str, source: str = "") -> Any:
-    """Parse YAML or JSON text; syntax errors become DefinitionErrors with line and column."""
+    """YAML or JSON text as data; syntax errors become DefinitionErrors with line and column."""
     prefix = f"{source}: " if source else ""
     try:
         if format == "json":
             return json.loads(text, object_pairs_hook=_no_duplicates)
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)  # a SafeLoader: builds plain data only
     except json.JSONDecodeError as error:
         line, column, problem = error.lineno, error.colno, error.msg
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
         problem = "; ".join(p for p in (error.context, error.problem) if p)
-    except yaml.YAMLError as error:  # e.g. a control character outside any mark
+    except yaml.YAMLError as error:  # e.g. a reader error about a control character
         raise DefinitionError(f"{prefix}invalid YAML: {error}") from None
     except DefinitionError as error:
         raise DefinitionError(f"{prefix}{error}") from None

@@ -1,4 +1,4 @@
-"""What a reference points at, decided against one definition and one registry.
+"""References: what they point at, and whether each place that reads data can read it.
 
 `Resolver.resolve` classifies `Ref.parts` the way Salesforce's resource picker does:
 
@@ -9,31 +9,47 @@
 - `<Outcome>` (a decision outcome, a Boolean), `<variable>` and `<record variable>.<Field>`.
 
 Anything else raises `UnresolvedReference`, whose message says what was expected.
+
+`DataChecks` checks each place a definition reads data (conditions, input maps, output
+maps, assignees, context records, merge fields): the references resolve, the types fit,
+and a step's outputs are read only where they can exist. It reports to `orchlab.validate`.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
+from orchlab.conditions import Conditions, Operator, check, check_types
 from orchlab.model import (
+    AfterSteps,
     BackgroundStep,
     Decision,
     ExternalStep,
     InteractiveStep,
     Orchestration,
     RecordTrigger,
+    Requirements,
     Stage,
     Step,
     TriggerEvent,
     Variable,
 )
 from orchlab.refs import INSTANCE, PRIOR, RECORD, Ref
-from orchlab.registry import Registry
-from orchlab.values import ValueType
+from orchlab.registry import FlowKind, FlowSpec, Registry
+from orchlab.values import ValueType, comparable, type_of_value
 
-__all__ = ["Target", "UnresolvedReference", "Resolver", "listing"]
+__all__ = [
+    "Target",
+    "UnresolvedReference",
+    "Resolver",
+    "Reporter",
+    "Place",
+    "DataChecks",
+    "listing",
+]
 
 _FIELDED = (ValueType.RECORD, ValueType.ANY)  # types whose values have fields (`x.Name`)
 _EXPECTED = (
@@ -225,3 +241,192 @@ class Resolver:
                 "(only record variables have fields)"
             )
         return Target(ValueType.ANY)
+
+
+# --- checking each place that reads data ---------------------------------------------------------
+
+_UNARY = frozenset({Operator.IS_NULL, Operator.IS_BLANK, Operator.IS_CHANGED, Operator.WAS_SET})
+_KINDS = {  # what steps and rules call: (noun, with an article, how it is registered)
+    FlowKind.FLOW: ("flow", "a flow", "@flow"),
+    FlowKind.ACTION: ("action", "an action", "@action"),
+    FlowKind.EVALUATION: ("evaluation flow", "an evaluation flow", "@evaluation"),
+}
+_NAME_TYPES = (ValueType.TEXT, ValueType.ANY)  # assignees and context records are names or Ids
+
+
+class Reporter(Protocol):
+    def error(self, element: str, field: str, message: str) -> None: ...
+
+    def warn(self, element: str, field: str, message: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Who reads: a stage or decision (`node`; None for the start conditions), maybe a step."""
+
+    node: str | None = None
+    step: Step | None = None
+
+
+class DataChecks:
+    """Checks each place that reads data, reporting to `report`.
+
+    Args:
+        reach: element -> the elements reachable from it (by any connector).
+        waits: (stage, step) -> the sibling steps it surely waits for, directly or not.
+    """
+
+    def __init__(
+        self,
+        resolver: Resolver,
+        report: Reporter,
+        reach: Mapping[str, set[str]],
+        waits: Mapping[tuple[str, str], set[str]],
+        max_conditions: int,
+    ) -> None:
+        self.refs, self.report = resolver, report
+        self.reach, self.waits, self.max_conditions = reach, waits, max_conditions
+        self.kinds = {e.name: e.element_type for e in reversed(resolver.orch.elements)}
+
+    def conditions(self, label: str, field: str, conditions: Conditions, place: Place) -> None:
+        """A block: its shape (`check`), its references and its types."""
+        for message in check(conditions, self.max_conditions):
+            self.report.error(label, field, message)
+        for number, c in enumerate(conditions.items, 1):
+            at = f"{field}[{number}]"
+            left = self._read(label, at, c.left, place, in_condition=True)
+            right = None
+            if isinstance(c.right, Ref):
+                target = self._read(label, at, c.right, place, in_condition=True)
+                right = target.type if target is not None else None
+            elif c.operator in _UNARY:
+                continue  # a literal beside a unary operator is reported by check()
+            if left is not None and (message := check_types(c, left.type, right)):
+                self.report.error(label, at, f"condition {number} ({c}): {message}")
+
+    def value(self, label: str, field: str, value: Any, place: Place) -> ValueType | None:
+        """The type of a literal or a reference (checked); None when unknown or null."""
+        if isinstance(value, Ref):
+            target = self._read(label, field, value, place)
+            return target.type if target is not None else None
+        return type_of_value(value)
+
+    def name_reference(self, label: str, field: str, path: str, place: Place, names: str) -> None:
+        """A reference written as text that must give text: `names` says what it names."""
+        try:
+            ref = Ref(path.strip())
+        except ValueError as problem:
+            self.report.error(label, field, f"{problem}; expected a reference such as $Record.Id")
+            return
+        target = self._read(label, field, ref, place)
+        if names and target is not None and target.type not in _NAME_TYPES:
+            self.report.error(label, field, f"{ref} is {target.type}; expected text: {names}")
+
+    def flow(self, label: str, field: str, name: str, kind: FlowKind) -> FlowSpec | None:
+        """The registered flow, action or evaluation flow `name`, if it is one of `kind`."""
+        noun, a_noun, decorator = _KINDS[kind]
+        expected = f"{a_noun} registered with {decorator}"
+        if not name:
+            self.report.error(label, field, f"is empty; expected {expected}")
+            return None
+        registry = self.refs.registry
+        if name not in registry:
+            close = difflib.get_close_matches(name, [s.name for s in registry if s.kind is kind], 1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            message = f"{noun} {name!r} is not registered; expected {expected}{hint}"
+            self.report.error(label, field, message)
+            return None
+        spec = registry.get(name)
+        if spec.kind is not kind:
+            message = f"{name!r} is registered as {_KINDS[spec.kind][1]}; expected {expected}"
+            self.report.error(label, field, message)
+            return None
+        return spec
+
+    def inputs(
+        self, label: str, field: str, spec: FlowSpec | None, pairs: Any, place: Place
+    ) -> None:
+        """An input map: values resolve; with a known `spec`, keys and types fit it."""
+        types = {key: self.value(label, f"{field}.{key}", value, place) for key, value in pairs}
+        if spec is None:
+            return
+        declared = spec.inputs
+        for key, value in pairs:
+            at, vtype = f"{field}.{key}", types[key]
+            if key not in declared:
+                message = (
+                    f"{_KINDS[spec.kind][0]} {spec.name!r} has no input {key!r}; it declares: "
+                )
+                self.report.error(label, at, message + listing(declared))
+            elif vtype is not None and not comparable(vtype, declared[key]):
+                message = f"{value!s} is {vtype}; {spec.name!r} expects {declared[key]}"
+                self.report.error(label, at, message)
+        for key, vtype in declared.items():
+            if key not in types:
+                message = f"{spec.name!r} declares input {key!r} ({vtype}), but it is not given, "
+                self.report.warn(label, f"{field}.{key}", message + "so it will be null")
+
+    def outputs(self, label: str, step: Step) -> None:
+        """An output map: step output -> an orchestration variable of a fitting type."""
+        declared = self.refs.outputs_of(step)
+        variables = self.refs.variables
+        for out, name in step.outputs:
+            at = f"outputs.{out}"
+            if declared is not None and out not in declared:
+                self.report.error(label, at, self.refs.no_output(step, out))
+            if name not in variables:
+                message = f"variable {name!r} does not exist; expected one of the variables: "
+                self.report.error(label, at, message + listing(variables))
+            elif (
+                declared
+                and out in declared
+                and not comparable(declared[out][0], variables[name].type)
+            ):
+                vtype = declared[out][0]
+                message = (
+                    f"output {out!r} is {vtype}, but variable {name!r} is {variables[name].type}"
+                )
+                self.report.error(label, at, f"{message}; expected a {vtype} variable")
+
+    def _read(
+        self, label: str, field: str, ref: Ref, place: Place, *, in_condition: bool = False
+    ) -> Target | None:
+        try:
+            target = self.refs.resolve(ref)
+        except UnresolvedReference as problem:
+            self.report.error(label, field, str(problem))
+            return None
+        if target.step is not None:
+            self._order(label, field, ref, target, place, in_condition)
+        return target
+
+    def _order(
+        self, label: str, field: str, ref: Ref, target: Target, place: Place, in_condition: bool
+    ) -> None:
+        """Outputs exist once their step completed: is that sure to happen before `place`?"""
+        name = target.step or ""
+        owner = self.refs.steps[name][0].name
+        if place.node is None:
+            if target.output:
+                message = f"reads {ref}, but no step has run when the run starts; expected "
+                self.report.error(label, field, message + "$Record or $Record__Prior fields")
+            return
+        if owner != place.node:
+            if target.output and place.node not in self.reach[owner]:
+                where = f"{self.kinds[place.node]} {place.node!r}"
+                message = f"reads {ref}, but step {name!r} is in stage {owner!r}, which never "
+                message += f"runs before {where}; a step's outputs exist only after it completes"
+                self.report.error(label, field, message)
+            return
+        step = place.step
+        if step is None or step.name == name or (in_condition and not target.output):
+            return  # a status in entry or exit conditions is how a step waits for another
+        if name in self.waits.get((owner, step.name), ()):
+            return
+        if isinstance(step.entry, Requirements):
+            fix = f"add the entry condition {name}.Status equals 'Completed'"
+        else:
+            before = list(step.entry.steps) if isinstance(step.entry, AfterSteps) else []
+            fix = f"add after={[*before, name]!r}"
+        message = f"reads {ref} but does not wait for step {name!r}: parallel steps have no "
+        self.report.warn(label, field, f"{message}ordering guarantee; {fix}")

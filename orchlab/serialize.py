@@ -68,51 +68,33 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from orchlab._serial import DefinitionError, Node, decode_value, encode_value, parse
-from orchlab._serial import read_fields, show, spec, write_fields, yaml_dump
-from orchlab.conditions import Condition, ConditionError, Conditions, Operator, parse_operator
-from orchlab.model import (
-    AfterSteps,
-    AllStepsComplete,
-    Assignee,
-    AssigneeKind,
-    Autolaunched,
-    BackgroundStep,
-    Connector,
-    Decision,
-    End,
-    EvaluationFlow,
-    ExternalStep,
-    Field,
-    FormSubmitted,
-    InteractiveStep,
-    Notification,
-    OnStageStart,
-    Orchestration,
-    Outcome,
-    RecordTrigger,
-    Requirements,
-    Screen,
-    Stage,
-    Variable,
+from orchlab import model as m
+from orchlab._serial import (
+    KINDS,
+    DefinitionError,
+    Kind,
+    Node,
+    encode_value,
+    enum_kind,
+    listing,
+    parse,
+    read_fields,
+    record,
+    show,
+    spec,
+    write_fields,
+    yaml_dump,
 )
+from orchlab.conditions import Condition, Conditions, Operator, parse_operator
+from orchlab.values import ValueType
 
-__all__ = [
-    "SCHEMA_VERSION",
-    "MIGRATIONS",
-    "DefinitionError",
-    "to_dict",
-    "from_dict",
-    "dumps",
-    "loads",
-    "save",
-    "load",
-]
+__all__ = ["SCHEMA_VERSION", "MIGRATIONS", "DefinitionError", "to_dict", "from_dict"]
+__all__ += ["dumps", "loads", "save", "load"]
 
 SCHEMA_VERSION = 1
 
 # from_version -> a function upgrading a definition dict to from_version + 1. `from_dict`
-# passes each one a deep copy and sets schema_version itself, so a migration only moves fields:
+# hands each one a deep copy and sets schema_version itself, so a migration only moves fields:
 #
 #     def _v1_to_v2(data: dict) -> dict:
 #         """Version 2 renamed `next` to `then`."""
@@ -121,358 +103,214 @@ SCHEMA_VERSION = 1
 #                 element["then"] = element.pop("next")
 #         return data
 #
-#     MIGRATIONS[1] = _v1_to_v2  # with SCHEMA_VERSION = 2
+#     MIGRATIONS[1] = _v1_to_v2  # together with SCHEMA_VERSION = 2
 #
 # Version 1 is the first format, so there is nothing to upgrade yet.
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
-_TOP = spec(
-    "schema_version:* name label description version:integer! is_template:flag source_template "
-    "start:* variables:* screens:* first:* elements:*"
-)
-_START = spec("type:* object on:event! only_when_changed:flag when:*")
-_VARIABLE = spec(
-    "name type:value_type! object collection=is_collection:flag input=is_input:flag "
-    "output=is_output:flag default:value description"
-)
-_SCREEN = spec("name label description fields:*")
-_FIELD = spec(
-    "name kind:field_kind! label required:flag default:value min:value max:value "
-    "min_length:integer max_length:integer regex choices:names help"
-)
-_IO = "after:* when:* inputs:map outputs:outputs"
-_STEPS: dict[str, tuple[type, Any]] = {
-    "background": (BackgroundStep, spec(f"background=name label flow {_IO} description")),
-    "interactive": (
-        InteractiveStep,
-        spec(
-            f"interactive=name label screen assignee:* {_IO} context=context_record:value "
-            "notify:* done_when:* description"
-        ),
-    ),
-    "external": (
-        ExternalStep,
-        spec(f"external=name label action {_IO} timeout:number description"),
-    ),
-}
-_NOTIFY = spec("subject body")
-_ELEMENTS: dict[str, tuple[type, Any]] = {
-    "stage": (Stage, spec("stage=name label description steps:* exit:* next:* on_fault:*")),
-    "decision": (
-        Decision,
-        spec("decision=name label description outcomes:* default:* default_label"),
-    ),
-    "end": (End, spec("end=name label")),
-}
-_OUTCOME = spec("name label when:* to:* goto:*")
-_RULE_KEYS = ("logic", "items", "evaluation", "inputs")
 _UNARY = frozenset({Operator.IS_NULL, Operator.IS_BLANK, Operator.IS_CHANGED, Operator.WAS_SET})
 
 
-def _named(path: str, kind: str, name: Any) -> str:
-    """A path for messages: `elements[2] (stage 'Work')`."""
-    return f"{path} ({kind} {name!r})" if isinstance(name, str) else path
+# --- kinds of the model: conditions, entry/exit rules, connectors, assignees, start ---------
 
 
-# --- writing ---------------------------------------------------------------------------------------
+def _write_conditions(block: Conditions | None, path: str, key: str, native: bool) -> Any:
+    if block is None:
+        return None
+    items: list[Any] = []
+    for i, c in enumerate(block.items):
+        item = [c.left.path, c.operator.value]
+        if c.right is not None or c.operator not in _UNARY:  # [left, is_null] needs no right
+            item.append(encode_value(c.right, f"{path} {key} items[{i}]".strip(), native))
+        items.append(item)
+    return {"logic": block.logic, "items": items}
 
 
-class _Writer:
-    def __init__(self, native: bool) -> None:
-        self.native = native  # YAML keeps dates as dates; JSON needs tagged text
-
-    def conditions(self, block: Conditions, where: str) -> dict[str, Any]:
-        items: list[Any] = []
-        for i, c in enumerate(block.items):
-            item = [c.left.path, c.operator.value]
-            if c.right is not None or c.operator not in _UNARY:
-                item.append(encode_value(c.right, f"{where} items[{i}]", self.native))
-            items.append(item)
-        return {"logic": block.logic, "items": items}
-
-    def rule(self, rule: Any, where: str) -> Any:
-        if isinstance(rule, Requirements):
-            return self.conditions(rule.conditions, where)
-        if isinstance(rule, EvaluationFlow):
-            return write_fields(rule, spec("evaluation=flow inputs:map"), where, self.native)
-        return None  # the defaults: start with the stage, all steps complete, form submitted
-
-    @staticmethod
-    def connector(c: Connector | None) -> Any:
-        return c if c is None else {"to": c.target, "goto": True} if c.goto else c.target
-
-    def step(self, s: Any, where: str) -> dict[str, Any]:
-        kind = next(k for k, (cls, _) in _STEPS.items() if isinstance(s, cls))
-        where = _named(where, kind, s.name)
-        after = isinstance(s.entry, AfterSteps)
-        extra = {"after": list(s.entry.steps) if after else None, "when": self.rule(s.entry, where)}
-        if isinstance(s, InteractiveStep):
-            note = s.notification
-            extra["assignee"] = s.assignee and {s.assignee.kind.value: s.assignee.name}
-            extra["notify"] = note and write_fields(note, _NOTIFY, where, self.native)
-            extra["done_when"] = self.rule(s.exit, where)
-        return write_fields(s, _STEPS[kind][1], where, self.native, extra)
-
-    def element(self, e: Any, where: str) -> dict[str, Any]:
-        where = _named(where, e.element_type, e.name)
-        extra: dict[str, Any] = {}
-        if isinstance(e, Stage):
-            steps = [self.step(s, f"{where} steps[{i}]") for i, s in enumerate(e.steps)]
-            extra = {"steps": steps or None, "exit": self.rule(e.exit, where)}
-            extra |= {"next": self.connector(e.next), "on_fault": self.connector(e.on_fault)}
-        elif isinstance(e, Decision):
-            extra = {"outcomes": [], "default": self.connector(e.default)}
-            for i, o in enumerate(e.outcomes):
-                at = _named(f"{where} outcomes[{i}]", "outcome", o.name)
-                goto = (o.next and o.next.goto) or None
-                more = {"when": self.conditions(o.conditions, at), "goto": goto}
-                more["to"] = o.next and o.next.target
-                extra["outcomes"].append(write_fields(o, _OUTCOME, at, self.native, more))
-        return write_fields(e, _ELEMENTS[e.element_type][1], where, self.native, extra)
-
-    def orchestration(self, o: Orchestration) -> dict[str, Any]:
-        start = None
-        if isinstance(o.start, RecordTrigger):
-            when = o.start.conditions and self.conditions(o.start.conditions, "start")
-            start = write_fields(
-                o.start, _START, "start", self.native, {"type": "record", "when": when}
-            )
-        screens = []
-        for i, s in enumerate(o.screens):
-            at = _named(f"screens[{i}]", "screen", s.name)
-            fields = [
-                write_fields(f, _FIELD, _named(f"{at} fields[{j}]", "field", f.name), self.native)
-                for j, f in enumerate(s.fields)
-            ]
-            screens.append(write_fields(s, _SCREEN, at, self.native, {"fields": fields or None}))
-        extra = {
-            "schema_version": SCHEMA_VERSION,
-            "start": start,
-            "variables": [
-                write_fields(
-                    v, _VARIABLE, _named(f"variables[{i}]", "variable", v.name), self.native
-                )
-                for i, v in enumerate(o.variables)
-            ]
-            or None,
-            "screens": screens or None,
-            "first": o.first if o.first != (o.elements[0].name if o.elements else None) else None,
-            "elements": [self.element(e, f"elements[{i}]") for i, e in enumerate(o.elements)],
-        }
-        return write_fields(o, _TOP, "(top level)", self.native, extra)
+def _read_conditions(node: Node, key: str, default: Any) -> Any:
+    data = node.get(key, "conditions", lambda v: isinstance(v, list | Mapping), default)
+    return _conditions(data, node.inner(key)) if node.has(key) else data
 
 
-def to_dict(orch: Orchestration) -> dict[str, Any]:
-    """The definition as plain JSON-compatible data (dates and decimals as tagged text)."""
-    return _Writer(native=False).orchestration(orch)
-
-
-# --- reading ---------------------------------------------------------------------------------------
-
-
-def _node(data: Any, path: str, kind: str, rows: Any, name_key: str = "name") -> Node:
-    """The mapping at `path`, its message path naming it once its name is known."""
-    name = data.get(name_key) if isinstance(data, Mapping) else None
-    return Node(data, _named(path, kind, name), (r[0] for r in rows))
-
-
-def _conditions(data: Any, where: str) -> Conditions:
-    if isinstance(data, list):
-        data = {"items": data}  # a bare list: all must hold
-    node = Node(data, where, ("logic", "items"))
+def _conditions(data: Any, path: str) -> Conditions:
+    node = Node({"items": data} if isinstance(data, list) else data, path, ("logic", "items"))
     items = node.items("items")
-    found = tuple(_condition(item, f"{where} items[{i}]") for i, item in enumerate(items))
+    found = tuple(_condition(item, f"{path} items[{i}]") for i, item in enumerate(items))
     return Conditions(found, node.text("logic", "and"))
 
 
-def _condition(item: Any, where: str) -> Condition:
+def _condition(item: Any, path: str) -> Condition:
     if isinstance(item, Mapping):
-        node = Node(item, where, ("left", "op", "right"))
-        left, op = node.get("left", "a reference", lambda v: True), node.text("op")
+        node = Node(item, path, ("left", "op", "right"))
+        left, op = node.get("left", "a reference", lambda v: True, None), node.text("op")
         right, has_right = item.get("right"), "right" in item
     elif isinstance(item, list) and len(item) in (2, 3):
         left, op, has_right = item[0], item[1], len(item) == 3
         right = item[2] if has_right else None
     else:
         raise DefinitionError(
-            f"{where}: expected [left, operator, right], [left, operator] or a mapping with "
+            f"{path}: expected [left, operator, right], [left, operator] or a mapping with "
             f"left, op and right; got {show(item)}"
         )
     try:
         operator = parse_operator(op)
-    except ConditionError as error:
-        raise DefinitionError(f"{where}: operator: {error}") from None
+    except ValueError as error:
+        raise DefinitionError(f"{path}: operator: {error}") from None
     if not has_right and operator not in _UNARY:
         raise DefinitionError(
-            f"{where}: operator {operator.value} needs a right side: [left, {operator.value}, right]"
+            f"{path}: operator {operator} needs a right side: [left, {op}, right]"
         )
-    left, right = decode_value(left, f"{where} left"), decode_value(right, f"{where} right")
+    left, right = _decode(left, f"{path} left"), _decode(right, f"{path} right")
     try:
         return Condition(left, operator, right)
-    except ValueError as error:  # ConditionError or a bad reference path
-        raise DefinitionError(f"{where}: left: expected a reference path; {error}") from None
+    except ValueError as error:  # a ConditionError or an empty reference path
+        raise DefinitionError(f"{path} left: expected a reference path; {error}") from None
 
 
-def _rule(node: Node, key: str, default: Any) -> Any:
-    data = node.data.get(key)
-    if data is None:
+def _decode(data: Any, where: str) -> Any:
+    return KINDS["value"].read(Node({"v": data}, where, ("v",)), "v", None)
+
+
+_K: dict[str, Kind] = dict(KINDS)
+_K |= {"event": enum_kind(m.TriggerEvent), "value_type": enum_kind(ValueType)}
+_K |= {"field_kind": enum_kind(m.FieldKind)}
+_K["conditions"] = Kind(_write_conditions, _read_conditions)
+_EVALUATION = spec("evaluation=flow inputs:map", _K)
+
+
+def _write_rule(rule: Any, path: str, key: str, native: bool) -> Any:
+    if isinstance(rule, m.Requirements):
+        return _write_conditions(rule.conditions, path, key, native)
+    if isinstance(rule, m.EvaluationFlow):
+        return write_fields(rule, _EVALUATION, f"{path} {key}".strip(), native)
+    return None  # the defaults: start with the stage, all steps complete, form submitted
+
+
+def _read_rule(node: Node, key: str, default: Any) -> Any:
+    if not node.has(key):
         return default
-    where = node.where(key)
+    data, path = node.data[key], node.inner(key)
     if isinstance(data, Mapping):
-        Node(data, where, _RULE_KEYS)  # an unknown key gets one message naming both forms
+        Node(data, path, ("logic", "items", "evaluation", "inputs"))  # one message, both forms
         if "evaluation" in data:
-            inner = Node(data, where, ("evaluation", "inputs"))
-            return EvaluationFlow(inner.text("evaluation"), inner.pairs("inputs"))
-    return Requirements(_conditions(data, where))
+            inner = Node(data, path, (r[0] for r in _EVALUATION))
+            return m.EvaluationFlow(**read_fields(inner, m.EvaluationFlow, _EVALUATION))
+    return m.Requirements(_conditions(data, path))
 
 
-def _connector(node: Node, key: str) -> Connector | None:
-    data = node.data.get(key)
-    if data is None or isinstance(data, str):
-        return data and Connector(data)
-    inner = Node(data, node.where(key), ("to", "goto"))
-    return Connector(inner.text("to"), inner.flag("goto"))
-
-
-def _kind(data: Any, path: str, kinds: Mapping[str, Any]) -> str:
-    """The key naming an element's or step's type (and its name)."""
+def _read_connector(node: Node, key: str, default: Any) -> Any:
+    expected = "an element name or {goto: Name} (a Go To connector)"
+    data = node.get(key, expected, lambda v: isinstance(v, str | Mapping), default)
     if not isinstance(data, Mapping):
-        raise DefinitionError(f"{path}: expected a mapping; got {show(data)}")
-    found = [k for k in kinds if k in data]
-    if len(found) != 1:
-        got = " and ".join(map(repr, found)) or (repr(next(iter(data))) if data else "nothing")
-        raise DefinitionError(
-            f"{path}: field 'kind': expected one of {', '.join(kinds)}; got {got}"
-        )
-    return found[0]
+        return data and m.Connector(data)
+    return m.Connector(Node(data, node.inner(key), ("goto",)).text("goto"), goto=True)
 
 
-def _assignee(node: Node) -> Assignee | None:
-    data = node.data.get("assignee")
-    if data is None:
-        return None
-    kinds = [k.value for k in AssigneeKind]
-    Node(data, node.where("assignee"), kinds)
+def _read_assignee(node: Node, key: str, default: Any) -> Any:
+    kinds = [k.value for k in m.AssigneeKind]
+    if not node.has(key):
+        return None  # nobody yet: the work item waits in no one's list
+    data = Node(node.data[key], node.inner(key), kinds).data
     if len(data) != 1 or not isinstance(next(iter(data.values())), str):
-        node.fail(
-            "assignee", f"one of {', '.join(kinds)} with a name, e.g. {{queue: Support}}", data
-        )
+        node.fail(key, f"one of {', '.join(kinds)} with a name, e.g. {{queue: Support}}", data)
     ((kind, name),) = data.items()
-    return Assignee(AssigneeKind(kind), name)
+    return m.Assignee(m.AssigneeKind(kind), name)
 
 
-def _step(data: Any, path: str) -> Any:
-    kind = _kind(data, path, _STEPS)
-    cls, rows = _STEPS[kind]
-    node = _node(data, path, kind, rows, name_key=kind)
-    kwargs = read_fields(node, cls, rows)
-    if node.has("after") and node.has("when"):
-        raise DefinitionError(
-            f"{node.path}: fields 'after' and 'when' both given; expected one of them: after "
-            "(the steps it waits for) or when (conditions or an evaluation flow)"
-        )
-    after = node.names("after")
-    kwargs["entry"] = AfterSteps(after) if after else _rule(node, "when", OnStageStart())
-    if cls is InteractiveStep:
-        kwargs["exit"] = _rule(node, "done_when", FormSubmitted())
-        kwargs["assignee"] = _assignee(node)
-        note = node.data.get("notify")
-        if note is not None:
-            note = {"subject": note} if isinstance(note, str) else note
-            inner = Node(note, node.where("notify"), (r[0] for r in _NOTIFY))
-            kwargs["notification"] = Notification(**read_fields(inner, Notification, _NOTIFY))
-    return cls(**kwargs)
+_K["rule"] = Kind(_write_rule, _read_rule)
+_K["after"] = Kind(
+    lambda v, path, key, native: list(v.steps) if isinstance(v, m.AfterSteps) else None,
+    lambda n, k, d: m.AfterSteps(n.names(k)) if n.has(k) else d,
+)
+_K["connector"] = Kind(
+    lambda v, path, key, native: v and ({"goto": v.target} if v.goto else v.target),
+    _read_connector,
+)
+_K["assignee"] = Kind(lambda v, path, key, native: v and {v.kind.value: v.name}, _read_assignee)
+_K["notify"] = record(m.Notification, spec("subject body", _K))
+_START = spec("type:- object on:event! only_when_changed:flag when=conditions:conditions", _K)
 
 
-def _outcome(data: Any, path: str) -> Outcome:
-    node = _node(data, path, "outcome", _OUTCOME)
-    if not node.has("when"):
-        raise DefinitionError(f"{node.path}: missing required field 'when' (conditions)")
-    to, goto = node.text("to", None), node.flag("goto")
-    if goto and to is None:
-        node.fail("goto", "a 'to' field naming the element to go to", goto)
-    return Outcome(
-        **read_fields(node, Outcome, _OUTCOME),
-        conditions=_conditions(data["when"], node.where("when")),
-        next=Connector(to, goto) if to is not None else None,
-    )
+def _read_start(node: Node, key: str, default: Any) -> Any:
+    if not node.has(key):
+        return m.Autolaunched()
+    inner = Node(node.data[key], "start", (r[0] for r in _START))
+    kinds = ("record", "autolaunched")
+    if inner.get("type", "record or autolaunched", lambda v: v in kinds, None) == "autolaunched":
+        Node(inner.data, "start", ("type",))  # nothing else belongs to an autolaunched start
+        return m.Autolaunched()
+    return m.RecordTrigger(**read_fields(inner, m.RecordTrigger, _START))
 
 
-def _element(data: Any, path: str) -> Any:
-    kind = _kind(data, path, _ELEMENTS)
-    cls, rows = _ELEMENTS[kind]
-    node = _node(data, path, kind, rows, name_key=kind)
-    kwargs = read_fields(node, cls, rows)
-    if cls is Stage:
-        steps = node.items("steps", [])
-        kwargs["steps"] = tuple(_step(s, f"{node.path} steps[{i}]") for i, s in enumerate(steps))
-        kwargs["exit"] = _rule(node, "exit", AllStepsComplete())
-        kwargs["next"], kwargs["on_fault"] = _connector(node, "next"), _connector(node, "on_fault")
-    elif cls is Decision:
-        outcomes = node.items("outcomes")
-        kwargs["outcomes"] = tuple(
-            _outcome(o, f"{node.path} outcomes[{i}]") for i, o in enumerate(outcomes)
-        )
-        kwargs["default"] = _connector(node, "default")
-    return cls(**kwargs)
+_K["start"] = Kind(
+    lambda v, path, key, native: {"type": "record"} | write_fields(v, _START, "start", native),
+    _read_start,
+)
 
-
-def _start(node: Node) -> RecordTrigger | Autolaunched:
-    data = node.data.get("start")
-    if data is None:
-        return Autolaunched()
-    inner = Node(data, node.where("start"), (r[0] for r in _START))
-    if inner.get("type", "record or autolaunched", lambda v: v in ("record", "autolaunched")) == (
-        "autolaunched"
-    ):
-        Node(data, inner.path, ("type",))  # nothing else belongs to an autolaunched start
-        return Autolaunched()
-    when = data.get("when")
-    return RecordTrigger(
-        **read_fields(inner, RecordTrigger, _START),
-        conditions=None if when is None else _conditions(when, inner.where("when")),
-    )
-
-
-def _screen(data: Any, path: str) -> Screen:
-    node = _node(data, path, "screen", _SCREEN)
-    fields = node.items("fields", [])
-    return Screen(
-        **read_fields(node, Screen, _SCREEN),
-        fields=tuple(
-            Field(
-                **read_fields(_node(f, f"{node.path} fields[{i}]", "field", _FIELD), Field, _FIELD)
-            )
-            for i, f in enumerate(fields)
+# --- the tables: file keys in the order they are written ------------------------------------
+_IO = "after=entry:after when=entry:rule inputs:map outputs:outputs"
+_K["steps"] = listing(
+    {
+        "background": (m.BackgroundStep, spec(f"background=name label flow {_IO} description", _K)),
+        "interactive": (
+            m.InteractiveStep,
+            spec(
+                f"interactive=name label screen assignee:assignee {_IO} "
+                "context=context_record:value notify=notification:notify done_when=exit:rule "
+                "description",
+                _K,
+            ),
         ),
-    )
-
-
-def _orchestration(data: Mapping[str, Any]) -> Orchestration:
-    node = Node(data, "(top level)", (r[0] for r in _TOP))
-    variables = node.items("variables", [])
-    return Orchestration(
-        **read_fields(node, Orchestration, _TOP),
-        start=_start(node),
-        variables=tuple(
-            Variable(
-                **read_fields(
-                    _node(v, f"variables[{i}]", "variable", _VARIABLE), Variable, _VARIABLE
-                )
-            )
-            for i, v in enumerate(variables)
+        "external": (
+            m.ExternalStep,
+            spec(f"external=name label action {_IO} timeout:number description", _K),
         ),
-        screens=tuple(_screen(s, f"screens[{i}]") for i, s in enumerate(node.items("screens", []))),
-        first=node.text("first", None),
-        elements=tuple(_element(e, f"elements[{i}]") for i, e in enumerate(node.items("elements"))),
-    )
+    }
+)
+_OUTCOME = spec("name label when=conditions:conditions to=next:connector", _K)
+_K["outcomes"] = listing({"outcome": (m.Outcome, _OUTCOME)}, keyed=False)
+_STAGE = "stage=name label description steps:steps exit:rule next:connector on_fault:connector"
+_DECISION = "decision=name label description outcomes:outcomes default:connector default_label"
+_K["elements"] = listing(
+    {
+        "stage": (m.Stage, spec(_STAGE, _K)),
+        "decision": (m.Decision, spec(_DECISION, _K)),
+        "end": (m.End, spec("end=name label", _K)),
+    }
+)
+_FIELD = "name kind:field_kind! label required:flag default:value min:value max:value"
+_FIELD += " min_length:integer max_length:integer regex choices:names help"
+_K["fields"] = listing({"field": (m.Field, spec(_FIELD, _K))}, keyed=False)
+_SCREEN = spec("name label description fields:fields", _K)
+_K["screens"] = listing({"screen": (m.Screen, _SCREEN)}, keyed=False)
+_VARIABLE = "name type:value_type! object collection=is_collection:flag input=is_input:flag"
+_VARIABLE += " output=is_output:flag default:value description"
+_K["variables"] = listing({"variable": (m.Variable, spec(_VARIABLE, _K))}, keyed=False)
+_TOP = spec(
+    "schema_version:- name label description version:integer! is_template:flag "
+    "source_template start:start variables:variables screens:screens first:- elements:elements",
+    _K,
+)
 
 
-def from_dict(data: Mapping[str, Any]) -> Orchestration:
+# --- dicts --------------------------------------------------------------------------------------
+
+
+def _write(orch: m.Orchestration, native: bool) -> dict[str, Any]:
+    first = orch.elements[0].name if orch.elements else None
+    extra = {"schema_version": SCHEMA_VERSION, "first": orch.first if orch.first != first else None}
+    return write_fields(orch, _TOP, "", native, **extra)
+
+
+def to_dict(orch: m.Orchestration) -> dict[str, Any]:
+    """The definition as plain JSON-compatible data (dates and decimals as one-key mappings)."""
+    return _write(orch, native=False)
+
+
+def from_dict(data: Mapping[str, Any]) -> m.Orchestration:
     """Build the definition from its dict form, upgrading an older schema_version first."""
     if not isinstance(data, Mapping):
         raise DefinitionError(f"(top level): expected a mapping; got {show(data)}")
-    version = data.get("schema_version", 1)  # version 1 is the first format: nothing is older
+    version = data.get("schema_version", 1)  # version 1 was the first format: nothing is older
     if type(version) is not int or version < 0:
         raise DefinitionError(
             f"(top level): field 'schema_version': expected a whole number; got {show(version)}"
@@ -488,10 +326,12 @@ def from_dict(data: Mapping[str, Any]) -> Orchestration:
             if old not in MIGRATIONS:
                 raise DefinitionError(f"schema_version {old} cannot be upgraded: no migration")
             data = {**MIGRATIONS[old](data), "schema_version": old + 1}
-    return _orchestration(data)
+    node = Node(data, "", (r[0] for r in _TOP))
+    kwargs = read_fields(node, m.Orchestration, _TOP)
+    return m.Orchestration(**kwargs, first=node.text("first", None))
 
 
-# --- text and files ---------------------------------------------------------------------------------
+# --- text and files -----------------------------------------------------------------------------
 
 
 def _check_format(format: str) -> str:
@@ -500,15 +340,18 @@ def _check_format(format: str) -> str:
     return format
 
 
-def dumps(orch: Orchestration, format: str = "yaml") -> str:
+def dumps(orch: m.Orchestration, format: str = "yaml") -> str:
     """The definition as YAML (the default; dates stay dates) or JSON text."""
     if _check_format(format) == "json":
         return json.dumps(to_dict(orch), indent=2, ensure_ascii=False) + "\n"
-    return yaml_dump(_Writer(native=True).orchestration(orch))
+    return yaml_dump(_write(orch, native=True))
 
 
-def loads(text: str, format: str | None = None, *, source: str = "") -> Orchestration:
-    """Read YAML or JSON text; `format=None` sniffs (JSON starts with '{'). `source` prefixes errors."""
+def loads(text: str, format: str | None = None, *, source: str = "") -> m.Orchestration:
+    """Read YAML or JSON text; `format=None` sniffs (JSON starts with '{').
+
+    `source` (a file name) starts every error message.
+    """
     if format is None:
         format = "json" if text.lstrip().startswith("{") else "yaml"
     data = parse(text, _check_format(format), source)
@@ -523,14 +366,14 @@ def loads(text: str, format: str | None = None, *, source: str = "") -> Orchestr
 _SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
 
 
-def save(orch: Orchestration, path: str | os.PathLike[str]) -> Path:
-    """Write a .yaml, .yml or .json file; it is replaced whole or, on any error, not touched."""
+def save(orch: m.Orchestration, path: str | os.PathLike[str]) -> Path:
+    """Write a .yaml, .yml or .json file: replaced whole or, on any error, left as it was."""
     target = Path(path)
     if target.suffix.lower() not in _SUFFIXES:
         raise DefinitionError(
             f"{target}: expected a .yaml, .yml or .json suffix; got {target.suffix or 'none'!r}"
         )
-    text = dumps(orch, _SUFFIXES[target.suffix.lower()])
+    text = dumps(orch, _SUFFIXES[target.suffix.lower()])  # errors here leave the file alone
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -542,7 +385,7 @@ def save(orch: Orchestration, path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def load(path: str | os.PathLike[str]) -> Orchestration:
+def load(path: str | os.PathLike[str]) -> m.Orchestration:
     """Read a definition file; the suffix gives the format (any other suffix: sniffed)."""
     source = Path(path)
     text = source.read_text(encoding="utf-8")

@@ -8,12 +8,13 @@ user text is escaped, so names and labels may hold quotes, `<`, `&` and the like
 from __future__ import annotations
 
 import html
+import itertools
 import shutil
 import sys
 import textwrap
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from orchlab.model import Orchestration
 from orchlab.render.markup import EdgeMarkup, Markup, NodeMarkup, RunPicture, markup
@@ -50,7 +51,8 @@ __all__ = [
 FORMATS = ("svg", "png", "pdf")
 PNG_DPI = "110"  # the default 72/96 dpi makes small print blurry in PNGs
 INSTALL_HINT = (
-    "Install it with: sudo apt-get install graphviz (Debian/Ubuntu) or brew install graphviz (macOS)"
+    "Install it with: sudo apt-get install graphviz (Debian/Ubuntu)"
+    " or brew install graphviz (macOS)"
 )
 DOT_MISSING = f"Graphviz 'dot' program not found: showing DOT text instead. {INSTALL_HINT}"
 _WRAP = 42  # characters per line of detail text
@@ -137,7 +139,9 @@ def _edge_label(edge: EdgeMarkup) -> str | None:
 def _stage_label(title: str, notes: tuple[str, ...], state: str) -> str:
     status = STATUS_ICONS.get(state, "")
     head = " ".join(p for p in (f"<B>{_esc(title)}</B>", _esc(status)) if p)
-    return "<" + "<BR ALIGN=\"LEFT\"/>".join([head, *_small(list(notes), True)]) + "<BR ALIGN=\"LEFT\"/>>"
+    return (
+        "<" + '<BR ALIGN="LEFT"/>'.join([head, *_small(list(notes), True)]) + '<BR ALIGN="LEFT"/>>'
+    )
 
 
 def _title(m: Markup) -> str:
@@ -250,7 +254,7 @@ def to_graph(
                         r.attr(rank="same")  # parallel steps side by side
                     for nid in row:
                         r.node(nid, **quoted(_node_attrs(inside[nid])))
-                    for left, right in zip(row, row[1:], strict=False):
+                    for left, right in itertools.pairwise(row):
                         r.edge(left, right, style="invis")  # keep definition order left to right
     for node in by_stage.get(None, []):
         if node.kind != "start":
@@ -325,7 +329,3 @@ def render(
     data = pipe(to_graph(obj, picture, legend=legend), fmt)
     path.write_bytes(data)
     return path
-
-
-def _unused(*_: Any) -> None:  # pragma: no cover
-    pass

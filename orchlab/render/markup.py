@@ -14,16 +14,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from orchlab.conditions import Conditions, describe
+from orchlab.conditions import describe
 from orchlab.model import (
     AfterSteps,
     Autolaunched,
-    BackgroundStep,
     Connector,
     Decision,
-    End,
     EvaluationFlow,
     ExternalStep,
     InteractiveStep,
@@ -50,8 +48,7 @@ __all__ = [
 
 START = "$Start"  # the start element's name in `RunPicture.taken`: ("$Start", first element)
 IMPLICIT_END = "$End"  # where a path without a connector goes: (element, "$End") in `taken`
-
-_TRIGGER_WORDS = {"create": "create", "update": "update", "create_or_update": "create or update"}
+_END_ID = "end__implicit"  # the one End node all connector-less paths share
 
 
 @dataclass(frozen=True)
@@ -126,7 +123,7 @@ _PLAIN = re.compile(r"[A-Za-z0-9_]+")
 
 
 def _safe(name: str) -> str:
-    if _PLAIN.fullmatch(name):
+    if _PLAIN.fullmatch(name) and "__" not in name:  # "__" joins the parts of an id
         return name
     digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:6]
     return f"{re.sub(r'[^A-Za-z0-9_]+', '_', name).strip('_')}_{digest}"
@@ -167,7 +164,7 @@ def _assignee(step: InteractiveStep) -> str:
 def _start_node(orch: Orchestration, state: str) -> NodeMarkup:
     start = orch.start
     if isinstance(start, RecordTrigger):
-        lines = [f"record-triggered on {_TRIGGER_WORDS.get(start.on.value, start.on.value)}"]
+        lines = [f"record-triggered on {start.on.value.replace('_', ' ')}"]
         notes = []
         if start.conditions is not None:
             notes.append(f"if {describe(start.conditions)}")
@@ -240,147 +237,134 @@ def _rows(stage: Stage) -> list[list[Step]]:
 
 def _step_node(stage: Stage, step: Step, sid: str, picture: RunPicture | None) -> NodeMarkup:
     kind = step_kind(step)
-    lines: list[str] = []
     notes = [n for n in (_rule(step.entry, "starts when"),) if n]
     if isinstance(step, InteractiveStep):
-        lines.append(_assignee(step))
-        if exit_note := _rule(step.exit, "done when"):
-            notes.append(exit_note)
+        lines = [_assignee(step)]
+        notes += [n for n in (_rule(step.exit, "done when"),) if n]
         tip = f"Interactive step {step.name}: screen {step.screen}, {_assignee(step)}"
     elif isinstance(step, ExternalStep):
-        lines.append(f"action: {step.action}")
+        lines = [f"action: {step.action}"]
         tip = f"External step {step.name}: action {step.action}, timeout {step.timeout:g} s"
     else:
-        assert isinstance(step, BackgroundStep)
-        lines.append(f"flow: {step.flow}")
+        lines = [f"flow: {step.flow}"]
         tip = f"Background step {step.name}: flow {step.flow}"
     state = "default"
     if picture is not None:
         state = picture.step_status.get(step.name, "NotStarted")
         waiting = picture.waiting_on.get(step.name)
         if kind == "interactive" and waiting and state in ("InProgress", "NotStarted"):
-            state = "Waiting"
-            lines = [f"waiting on {waiting}"]
-    return NodeMarkup(
-        node_id("step", stage.name, step.name),
-        kind,
-        label_of(step),
-        "",
-        tuple(lines),
-        tuple(notes),
-        state,
+            state, lines = "Waiting", [f"waiting on {waiting}"]
+    if step.description:
+        tip += f" — {step.description}"
+    nid = node_id("step", stage.name, step.name)
+    return NodeMarkup(nid, kind, label_of(step), "", tuple(lines), tuple(notes), state, sid, tip)
+
+
+def _stage(
+    stage: Stage, state: str, picture: RunPicture | None
+) -> tuple[StageMarkup, list[NodeMarkup], list[EdgeMarkup]]:
+    """A stage's box, its step nodes (row by row) and the chain edges between them."""
+    sid = f"cluster_{_safe(stage.name)}"
+    rows = _rows(stage)
+    nodes = [_step_node(stage, step, sid, picture) for row in rows for step in row]
+    ids = [[node_id("step", stage.name, step.name) for step in row] for row in rows]
+    if not ids:  # an empty stage still needs something inside its box
+        empty = node_id("empty", stage.name)
+        nodes.append(NodeMarkup(empty, "missing", "(no steps)", stage=sid, tooltip="no steps"))
+        ids = [[empty]]
+    names = {s.name for s in stage.steps}
+    chains = [
+        EdgeMarkup(
+            node_id("step", stage.name, before), node_id("step", stage.name, step.name), "chain"
+        )
+        for row in rows
+        for step in row
+        if isinstance(step.entry, AfterSteps)
+        for before in step.entry.steps
+        if before in names
+    ]
+    exit_note = _rule(stage.exit, "exits when")
+    box = StageMarkup(
         sid,
-        tip + (f" — {step.description}" if step.description else ""),
+        stage.name,
+        label_of(stage),
+        (exit_note,) if exit_note else (),
+        state,
+        tuple(tuple(r) for r in ids),
+        ids[0][len(ids[0]) // 2],  # middle of the first row: edges come in at the centre
+        ids[-1][len(ids[-1]) // 2],
+        f"Stage {stage.name}" + (f" — {stage.description}" if stage.description else ""),
     )
+    return box, nodes, chains
 
 
-def _conditions_text(conditions: Conditions) -> str:
-    return describe(conditions)
+def _chain_state(edge: EdgeMarkup, by_id: Mapping[str, NodeMarkup]) -> EdgeMarkup:
+    """A chain edge was taken once the step before completed and the next one started."""
+    went = by_id[edge.tail].state == "Completed" and by_id[edge.head].state != "NotStarted"
+    return replace(edge, state="taken" if went else "untaken")
 
 
 def markup(orch: Orchestration, picture: RunPicture | None = None) -> Markup:
     """The diagram of `orch` as plain data; with `picture`, painted with that run's state."""
     painted = picture is not None
-    nodes: list[NodeMarkup] = []
+    nodes: list[NodeMarkup] = [_start_node(orch, "Completed" if painted else "default")]
     stages: list[StageMarkup] = []
     edges: list[EdgeMarkup] = []
-    names = {e.name for e in orch.elements}
     # Where edges into / out of each element attach: (node id, stage box id or None).
     inlet: dict[str, tuple[str, str | None]] = {}
     outlet: dict[str, tuple[str, str | None]] = {}
 
-    def element_state(name: str) -> str:
+    def state_of(name: str) -> str:
         return picture.element_status.get(name, "NotStarted") if picture else "default"
 
-    nodes.append(_start_node(orch, "Completed" if painted else "default"))
     order = _path_order(orch)
     for name in order:
         element = orch.element(name)
         if isinstance(element, Stage):
-            sid = f"cluster_{_safe(element.name)}"
-            rows = _rows(element)
-            ids: list[list[str]] = []
-            for row in rows:
-                ids.append([])
-                for step in row:
-                    node = _step_node(element, step, sid, picture)
-                    nodes.append(node)
-                    ids[-1].append(node.id)
-            if not ids:  # an empty stage still needs something inside its box
-                empty = node_id("empty", element.name)
-                nodes.append(
-                    NodeMarkup(empty, "missing", "(no steps)", stage=sid, tooltip="no steps")
-                )
-                ids = [[empty]]
-            for row_steps in rows:
-                for step in row_steps:
-                    if isinstance(step.entry, AfterSteps):
-                        head = node_id("step", element.name, step.name)
-                        for before in step.entry.steps:
-                            if any(s.name == before for s in element.steps):
-                                tail = node_id("step", element.name, before)
-                                edges.append(EdgeMarkup(tail, head, "chain"))
-            exit_note = _rule(element.exit, "exits when")
-            stages.append(
-                StageMarkup(
-                    sid,
-                    element.name,
-                    label_of(element),
-                    (exit_note,) if exit_note else (),
-                    element_state(element.name),
-                    tuple(tuple(r) for r in ids),
-                    ids[0][len(ids[0]) // 2],
-                    ids[-1][len(ids[-1]) // 2],
-                    f"Stage {element.name}" + (f" — {element.description}" * bool(element.description)),
-                )
-            )
-            inlet[name] = (stages[-1].entry, sid)
-            outlet[name] = (stages[-1].exit, sid)
-        elif isinstance(element, Decision):
-            did = node_id("decision", element.name)
-            tip = f"Decision {element.name}"
-            nodes.append(NodeMarkup(did, "decision", label_of(element), "", (), (), element_state(name), tooltip=tip))  # noqa: E501
-            inlet[name] = outlet[name] = (did, None)
+            box, step_nodes, chains = _stage(element, state_of(name), picture)
+            stages.append(box)
+            nodes += step_nodes
+            edges += chains
+            inlet[name], outlet[name] = (box.entry, box.id), (box.exit, box.id)
         else:
-            assert isinstance(element, End)
-            eid = node_id("end", element.name)
-            nodes.append(NodeMarkup(eid, "end", label_of(element), "", (), (), element_state(name), tooltip=f"End {element.name}"))  # noqa: E501
-            inlet[name] = outlet[name] = (eid, None)
+            kind = "decision" if isinstance(element, Decision) else "end"
+            nid = node_id(kind, name)
+            tip = f"{kind.capitalize()} {name}"
+            nodes.append(
+                NodeMarkup(nid, kind, label_of(element), state=state_of(name), tooltip=tip)
+            )
+            inlet[name] = outlet[name] = (nid, None)
 
-    # --- edges between elements ---------------------------------------------------------------
     taken = picture.taken if picture else frozenset()
-    implicit_end_used = False
-    missing: dict[str, str] = {}
+    missing: dict[str, str] = {}  # connector targets that are not elements -> node id
 
     def connect(
-        source: str, connector: Connector | None, kind: str, label: str = "", detail: str = ""
+        source: str, to: Connector | None, kind: str, label: str = "", detail: str = ""
     ) -> None:
-        nonlocal implicit_end_used
-        tail, ltail = outlet[source] if source in outlet else ("start", None)
-        if connector is None:
-            implicit_end_used = True
-            target, head, lhead = IMPLICIT_END, "end__implicit", None
-        elif connector.target in names:
-            target = connector.target
+        tail, ltail = outlet.get(source, ("start", None))
+        target = IMPLICIT_END if to is None else to.target
+        if to is None:
+            head, lhead = _END_ID, None
+        elif target in inlet:
             head, lhead = inlet[target]
         else:
-            target = connector.target
             head, lhead = missing.setdefault(target, node_id("missing", target)), None
-        if connector is not None and connector.goto:
+        if to is not None and to.goto:
             kind, label = "goto", "Go To" + (f": {label}" if label else "")
-        if ltail is not None and ltail == lhead:  # a stage back to itself: plain edge
+        if ltail is not None and ltail == lhead:  # a stage back to itself: a plain loop
             ltail = lhead = None
         state = "default"
-        if painted:
-            went = (source, target) in taken
-            if not went and connector is None and source in names and picture is not None:
-                # A stage that completed with nowhere to go ended the run.
-                went = (
-                    isinstance(orch.element(source), Stage)
-                    and picture.run_status == "Completed"
-                    and picture.element_status.get(source) == "Completed"
-                )
-            state = "taken" if went or source == START else "untaken"
+        if picture is not None:
+            went = source == START or (source, target) in taken
+            # A stage that completed with nowhere to go is where a completed run ended.
+            went = went or (
+                to is None
+                and source in inlet
+                and isinstance(orch.element(source), Stage)
+                and picture.run_status == "Completed"
+                and picture.element_status.get(source) == "Completed"
+            )
+            state = "taken" if went else "untaken"
         edges.append(EdgeMarkup(tail, head, kind, label, detail, state, ltail, lhead))
 
     if orch.first is not None:
@@ -393,36 +377,24 @@ def markup(orch: Orchestration, picture: RunPicture | None = None) -> Markup:
                 connect(name, element.on_fault, "fault", "fault")
         elif isinstance(element, Decision):
             for out in element.outcomes:
-                connect(name, out.next, "outcome", label_of(out), _conditions_text(out.conditions))
+                connect(name, out.next, "outcome", label_of(out), describe(out.conditions))
             connect(name, element.default, "default", element.default_label or "Default Outcome")
 
     for target, mid in missing.items():
-        nodes.append(NodeMarkup(mid, "missing", target, "?", ("no such element",), tooltip=target))
-    if implicit_end_used:
-        reached = any(e.head == "end__implicit" and e.state == "taken" for e in edges)
-        end_state = ("Completed" if reached else "NotStarted") if painted else "default"
-        nodes.append(NodeMarkup("end__implicit", "end", "End", "", (), (), end_state, tooltip="End"))
-
-    if painted:  # chain edges: taken once the step before completed and the next one started
-        status = picture.step_status if picture else {}
+        nodes.append(NodeMarkup(mid, "missing", target, "", ("no such element",), tooltip=target))
+    if any(e.head == _END_ID for e in edges):
+        reached = any(e.head == _END_ID and e.state == "taken" for e in edges)
+        state = ("Completed" if reached else "NotStarted") if painted else "default"
+        nodes.append(NodeMarkup(_END_ID, "end", "End", state=state, tooltip="End"))
+    if painted:
         by_id = {n.id: n for n in nodes}
-        edges = [
-            _paint_chain(e, by_id, status) if e.kind == "chain" else e for e in edges
-        ]
+        edges = [_chain_state(e, by_id) if e.kind == "chain" else e for e in edges]
 
-    kinds = frozenset(n.kind for n in nodes) | frozenset(e.kind for e in edges)
-    title = orch.display_label
     subtitle = f"{orch.name} · v{orch.version}" + (" · template" if orch.is_template else "")
     if picture is not None and picture.title:
         subtitle += f"\n{picture.title}"
-    return Markup(orch.name, title, subtitle, tuple(nodes), tuple(stages), tuple(edges), painted, kinds)
-
-
-def _paint_chain(
-    edge: EdgeMarkup, by_id: Mapping[str, NodeMarkup], status: Mapping[str, str]
-) -> EdgeMarkup:
-    from dataclasses import replace
-
-    tail, head = by_id[edge.tail], by_id[edge.head]
-    went = tail.state == "Completed" and head.state not in ("NotStarted", "default")
-    return replace(edge, state="taken" if went else "untaken")
+    kinds = frozenset(n.kind for n in nodes) | frozenset(e.kind for e in edges)
+    return Markup(
+        orch.name, orch.display_label, subtitle, tuple(nodes), tuple(stages), tuple(edges),
+        painted, kinds,
+    )  # fmt: skip

@@ -87,7 +87,15 @@ NODE_KINDS = (
     "legend",
 )
 EDGE_KINDS = ("next", "chain", "outcome", "default", "goto", "fault", "taken")
-NODE_STATES = ("default", "NotStarted", "InProgress", "Completed", "Error", "Discontinued", "Waiting")
+NODE_STATES = (
+    "default",
+    "NotStarted",
+    "InProgress",
+    "Completed",
+    "Error",
+    "Discontinued",
+    "Waiting",
+)
 EDGE_STATES = ("default", "taken", "untaken")
 
 # --- the pieces the table is made of -----------------------------------------------------------
@@ -174,7 +182,12 @@ _STATE_OVERLAY: dict[str, dict[str, str]] = {
         "penwidth": "2.6",
         "fontcolor": "#8a3c00",
     },
-    "Error": {"fillcolor": "#ffcdd2", "color": "#c62828", "penwidth": "2.6", "fontcolor": "#b71c1c"},
+    "Error": {
+        "fillcolor": "#ffcdd2",
+        "color": "#c62828",
+        "penwidth": "2.6",
+        "fontcolor": "#b71c1c",
+    },
     "Discontinued": {
         "fillcolor": "#eeeeee",
         "color": "#9e9e9e",
@@ -205,6 +218,8 @@ _EDGE_BASE: dict[str, dict[str, str]] = {
         "style": "dashed",
         "penwidth": "1.6",
         "constraint": "false",
+        "tailport": "e",  # loop round the right-hand side, clear of the forward edges
+        "headport": "e",
     },
     "fault": {"color": "#c62828", "fontcolor": "#c62828", "style": "dotted", "penwidth": "1.8"},
     # Laid over any edge kind the run went along (see `edge_style`).

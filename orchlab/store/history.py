@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from orchlab.engine.state import COLUMNS, Row
+from orchlab.store.row import COLUMNS, Row
 from orchlab.store.schema import DDL, SCHEMA_VERSION
 
 __all__ = ["HistoryStore", "StoreError", "StoreLocked", "SchemaVersionError", "open_snapshot"]

@@ -50,6 +50,8 @@ def test_kill_at_random_points_loses_nothing_acknowledged(tmp_path: Path) -> Non
         time.sleep(rng.uniform(0, 0.02))  # land inside a later, unacknowledged call
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()  # type: ignore[union-attr]
         # Reopen: everything acknowledged is there, and the runs carry on.
         store = HistoryStore(path)
         runs = {r for (r,) in store.execute("SELECT id FROM runs")}
