@@ -431,3 +431,18 @@ def test_render_without_dot_raises_render_error_with_the_hint(no_dot, tmp_path):
     with pytest.raises(RenderError, match="brew install graphviz"):
         graph_module.require_dot()
     assert not (tmp_path / "loan.svg").exists()
+
+
+def test_a_failing_dot_shows_the_error_and_dot_text(monkeypatch):
+    import graphviz
+
+    def fail(self, *args, **kwargs):
+        raise graphviz.CalledProcessError(1, ["dot"], stderr=b"Error: syntax error in line 1")
+
+    monkeypatch.setattr(graph_module.shutil, "which", lambda name: "/usr/bin/dot")
+    monkeypatch.setattr(graphviz.Digraph, "pipe", fail)
+    bundle = mimebundle(loan())
+    assert bundle["text/plain"].startswith("// Graphviz 'dot' failed to draw 'Loan'")
+    assert "digraph Loan" in bundle["text/plain"]
+    with pytest.raises(RenderError, match="syntax error in line 1"):
+        graph_module.pipe(to_graph(loan()), "svg")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from orchlab.render.graph import (
     DotMissingWarning,
+    DotNotFoundError,
     RenderError,
     dot_available,
     render,
@@ -28,6 +29,7 @@ __all__ = [
     "START",
     "STYLES",
     "DotMissingWarning",
+    "DotNotFoundError",
     "Markup",
     "RenderError",
     "RunPicture",

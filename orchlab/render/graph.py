@@ -38,6 +38,7 @@ __all__ = [
     "INSTALL_HINT",
     "DOT_MISSING",
     "RenderError",
+    "DotNotFoundError",
     "DotMissingWarning",
     "dot_available",
     "require_dot",
@@ -62,6 +63,13 @@ class RenderError(RuntimeError):
     """A diagram could not be drawn (e.g. Graphviz's `dot` program is missing)."""
 
 
+class DotNotFoundError(RenderError):
+    """Graphviz's `dot` program is not installed (or not on PATH)."""
+
+    def __init__(self) -> None:
+        super().__init__(f"Graphviz 'dot' program not found on PATH. {INSTALL_HINT}")
+
+
 class DotMissingWarning(UserWarning):
     """Graphviz's `dot` program is missing: diagrams are shown as DOT text."""
 
@@ -78,7 +86,7 @@ def require_dot() -> str:
     """The path of `dot`; raises RenderError with the install hint when it is missing."""
     path = shutil.which("dot")
     if path is None:
-        raise RenderError(f"Graphviz 'dot' program not found on PATH. {INSTALL_HINT}")
+        raise DotNotFoundError
     return path
 
 
@@ -116,12 +124,11 @@ def _small(lines: list[str], italic: bool = False) -> list[str]:
 
 
 def _node_label(node: NodeMarkup) -> str:
-    icon = ICONS.get(node.icon or node.kind, "")
+    # A decision's diamond is its icon; the start is always done, so no status mark.
+    icon = ICONS.get(node.icon or node.kind, "") if node.kind != "decision" else ""
     status = STATUS_ICONS.get(node.state, "") if node.kind != "start" else ""
     title = "<BR/>".join(f"<B>{_esc(t)}</B>" for t in _wrapped(node.title, 28))
     head = " ".join(p for p in (_esc(icon), title, _esc(status)) if p)
-    if node.kind == "decision":
-        head = title  # the diamond is the icon
     parts = [head, *_small(list(node.lines)), *_small(list(node.notes), italic=True)]
     return "<" + "<BR/>".join(parts) + ">"
 
@@ -139,9 +146,8 @@ def _edge_label(edge: EdgeMarkup) -> str | None:
 def _stage_label(title: str, notes: tuple[str, ...], state: str) -> str:
     status = STATUS_ICONS.get(state, "")
     head = " ".join(p for p in (f"<B>{_esc(title)}</B>", _esc(status)) if p)
-    return (
-        "<" + '<BR ALIGN="LEFT"/>'.join([head, *_small(list(notes), True)]) + '<BR ALIGN="LEFT"/>>'
-    )
+    left = '<BR ALIGN="LEFT"/>'  # stage titles sit top left, notes under them
+    return "<" + left.join([head, *_small(list(notes), True)]) + left + ">"
 
 
 def _title(m: Markup) -> str:
@@ -161,7 +167,7 @@ def _legend(m: Markup) -> str:
         "end": "end",
     }
     for kind, text in names.items():
-        rows.append((node_style(kind), ICONS.get(kind, "◆" if kind == "decision" else ""), text))
+        rows.append((node_style(kind), ICONS.get(kind, ""), text))
     if m.painted:
         for state, text in (
             ("Completed", "completed"),
@@ -296,15 +302,14 @@ def pipe(graph: graphviz.Digraph, format: str) -> bytes:
 
     if format not in FORMATS:
         raise ValueError(f"format {format!r}: expected one of {', '.join(FORMATS)}")
-    if shutil.which("dot") is None:
-        raise RenderError(f"Graphviz 'dot' program not found on PATH. {INSTALL_HINT}")
+    require_dot()
     if format == "png":
         graph = graph.copy()
         graph.attr(dpi=PNG_DPI)
     try:
         return graph.pipe(format=format, quiet=True)
-    except graphviz.ExecutableNotFound:
-        raise RenderError(f"Graphviz 'dot' program not found on PATH. {INSTALL_HINT}") from None
+    except graphviz.ExecutableNotFound:  # on PATH for `which`, yet it would not run
+        raise DotNotFoundError from None
     except graphviz.CalledProcessError as error:
         detail = (error.stderr or b"").decode("utf-8", "replace").strip()
         raise RenderError(f"Graphviz 'dot' failed to draw {graph.name!r}: {detail}") from None

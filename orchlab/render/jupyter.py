@@ -69,12 +69,11 @@ def mimebundle(
             for fmt, mime in images:
                 data = _graph.pipe(g, fmt)
                 bundle[mime] = data.decode("utf-8") if fmt == "svg" else data
-        except _graph.RenderError as error:
-            missing = not _graph.dot_available() or "not found" in str(error)
-            if missing:
-                _graph.warn_dot_missing()
-            note = _graph.DOT_MISSING if missing else str(error).splitlines()[0]
-            return {"text/plain": f"// {note}\n{g.source}"}
+        except _graph.DotNotFoundError:
+            _graph.warn_dot_missing()
+            return {"text/plain": f"// {_graph.DOT_MISSING}\n{g.source}"}
+        except _graph.RenderError as error:  # dot ran but failed: still show something
+            return {"text/plain": f"// {str(error).splitlines()[0]}\n{g.source}"}
     if "text/plain" in wanted:
         bundle["text/plain"] = summary(obj)
     return bundle

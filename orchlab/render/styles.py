@@ -61,6 +61,7 @@ ICONS: dict[str, str] = {
     "background": "⚙",
     "interactive": "☺",
     "external": "⇄",
+    "decision": "◆",  # legend only: the diamond shape says it on the diagram
     "goto": "↺",
     "fault": "⚠",
     "missing": "?",
