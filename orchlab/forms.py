@@ -119,8 +119,9 @@ def check_form(screen: Screen, values: Mapping[str, Any]) -> tuple[dict[str, Any
     for f in screen.fields:
         value = values.get(f.name, f.default)
         if _blank(value):
-            if f.required and f.kind is not FieldKind.CHECKBOX:
-                errors[f.name] = f"{f.label or f.name} is required"
+            if f.required:
+                must = "must be checked" if f.kind is FieldKind.CHECKBOX else "is required"
+                errors[f.name] = f"{f.label or f.name} {must}"
             clean[f.name] = [] if f.kind is FieldKind.MULTI_SELECT else None
             if f.kind is FieldKind.CHECKBOX:
                 clean[f.name] = False

@@ -499,7 +499,7 @@ class Orchestration:
     ) -> dict[str, Any]:  # pragma: no cover - thin
         from orchlab.render.jupyter import mimebundle
 
-        return mimebundle(self)
+        return mimebundle(self, include, exclude)
 
 
 def label_of(obj: Any) -> str:

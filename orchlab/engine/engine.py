@@ -90,7 +90,7 @@ class Engine:
         self.directory = Directory()
         self.plans: dict[tuple[str, int], Plan] = {}
         self.active: dict[str, int] = {}
-        self.state = State(self._first_element)
+        self.state = State(lambda name, version: self.plans[(name, version)])
         self._pending: list[Row] = []
         self._extra: list[tuple[str, list[Any]]] = []
         self._touched: set[str] = set()
@@ -101,9 +101,6 @@ class Engine:
         self._record_ids = Ids("REC", len(self.state.records))
 
     # --- loading and saving -------------------------------------------------------------------------------------
-
-    def _first_element(self, name: str, version: int) -> str | None:
-        return self.plans[(name, version)].first()
 
     def _load(self) -> None:
         from orchlab.serialize import from_dict
@@ -160,6 +157,10 @@ class Engine:
     def _discard(self) -> None:
         # Forget uncommitted rows and rebuild the runs they touched from what is stored.
         touched, self._touched = self._touched, set()
+        if any(r.kind in (Kind.CREATE_RECORD, Kind.UPDATE_RECORD) for r in self._pending):
+            self.state.records.clear()
+            for row in self.store.record_rows():
+                self.state.apply(row)
         self._pending = []
         self._extra = []
         self.state.seq = self.store.max_seq()
@@ -806,5 +807,5 @@ class Engine:
 def _probe(plan: Plan, rid: str, object: str, prior: dict[str, Any] | None) -> Run:
     """A not-yet-started run, so trigger conditions see $Record and $Record__Prior."""
     row = Row(0, dt.datetime.min, Kind.START_INSTANCE, "(trigger)", plan.name, plan.version)
-    return Run(row, {"record_id": rid, "record_type": object, "prior": prior}, None)
+    return Run(row, {"record_id": rid, "record_type": object, "prior": prior})
 

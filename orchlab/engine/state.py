@@ -95,12 +95,14 @@ class Run:
         "ended",
         "error",
         "id",
+        "items",
         "latest",
         "name",
         "next_element",
         "outcomes",
         "outputs",
         "path",
+        "plan",
         "prior",
         "record_id",
         "record_type",
@@ -114,7 +116,7 @@ class Run:
         "work_count",
     )
 
-    def __init__(self, row: Row, payload: dict[str, Any], first: str | None) -> None:
+    def __init__(self, row: Row, payload: dict[str, Any], plan: Any = None) -> None:
         self.id: str = row.instance_id  # type: ignore[assignment]
         self.name: str = row.orchestration_name  # type: ignore[assignment]
         self.version: int = row.orchestration_version  # type: ignore[assignment]
@@ -130,11 +132,24 @@ class Run:
         self.outputs: dict[str, dict[str, Any]] = {}  # step name -> latest outputs
         self.outcomes: set[str] = set()
         self.path: list[str] = []  # elements in the order the run entered them
-        self.next_element = first
+        self.plan = plan  # the engine's Plan of the pinned version
+        self.next_element = plan.first() if plan is not None else None
+        self.items: dict[str, WorkItem] = {}  # this run's work items, oldest first
         self.visits: dict[str, int] = {}
         self.stage_count = 0
         self.work_count = 0
         self.error: str | None = None
+
+    def picture(self) -> Any:
+        """The run as a `RunPicture` for the diagram (see orchlab.render)."""
+        from orchlab.engine.picture import picture
+
+        return picture(self, self.plan, self.items)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        from orchlab.render.jupyter import mimebundle
+
+        return mimebundle(self.plan.orch, include, exclude, picture=self.picture())
 
     def __repr__(self) -> str:
         where = f" at {self.stage.name}" if self.stage else ""
@@ -144,8 +159,8 @@ class Run:
 class State:
     """Everything the engine holds in memory: runs, work items, records."""
 
-    def __init__(self, first_element: Callable[[str, int], str | None]) -> None:
-        self._first = first_element
+    def __init__(self, plan_of: Callable[[str, int], Any]) -> None:
+        self._plan_of = plan_of
         self.runs: dict[str, Run] = {}
         self.work_items: dict[str, WorkItem] = {}
         self.records: dict[str, dict[str, Any]] = {}  # id -> {"object":..., "fields": {...}}
@@ -186,7 +201,7 @@ class State:
 
     def _start_instance(self, row: Row) -> None:
         payload = loads(row.payload)
-        run = Run(row, payload, self._first(row.orchestration_name, row.orchestration_version))  # type: ignore[arg-type]
+        run = Run(row, payload, self._plan_of(row.orchestration_name, row.orchestration_version))  # type: ignore[arg-type]
         self.runs[run.id] = run
         if run.record_id:
             self.record_runs.setdefault(run.record_id, set()).add(run.id)
@@ -284,6 +299,7 @@ class State:
         run = self.runs[row.instance_id]  # type: ignore[index]
         item = WorkItem(row.work_item_id, run.id, row.step_name, row.step_instance_id, row)  # type: ignore[arg-type]
         self.work_items[item.id] = item
+        run.items[item.id] = item
         self._step(row).work_item = item.id
         run.work_count += 1
         self._own(item, +1)
