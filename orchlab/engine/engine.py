@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import json
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
@@ -24,7 +25,7 @@ from orchlab.engine.errors import (
     WorkItemClosed,
 )
 from orchlab.engine.plan import Plan, Scope
-from orchlab.engine.state import Row, Run, StageRun, State, WorkItem, dumps
+from orchlab.engine.state import Row, Run, StageRun, State, WorkItem
 from orchlab.engine.status import TERMINAL_RUN, Kind, RunStatus, Status, WorkItemStatus
 from orchlab.forms import clean_form
 from orchlab.model import (
@@ -227,7 +228,7 @@ class Engine:
         extra.append((
             "INSERT INTO definitions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [orch.name, orch.version, orch.label, "Active" if activate else "Inactive",
-             orch.is_template, orch.source_template, self.clock.now(), dumps(to_dict(orch))],
+             orch.is_template, orch.source_template, self.clock.now(), json.dumps(to_dict(orch))],
         ))
         for step_row in steps:
             extra.append(("INSERT INTO definition_steps VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -288,7 +289,7 @@ class Engine:
                 raise EngineError(f"record {rid!r} already exists; expected a new id")
             data = dict(fields or {})
             self._emit(Kind.CREATE_RECORD, None, context=rid,
-                       payload=dumps({"id": rid, "object": object, "fields": data}))
+                       payload=({"id": rid, "object": object, "fields": data}))
             self._trigger(rid, object, data, None, TriggerEvent.CREATE)
         return rid
 
@@ -301,7 +302,7 @@ class Engine:
             prior = record["fields"]
             new = {**prior, **fields}
             changed = frozenset(k for k in fields if prior.get(k) != fields[k])
-            self._emit(Kind.UPDATE_RECORD, None, context=record_id, payload=dumps(
+            self._emit(Kind.UPDATE_RECORD, None, context=record_id, payload=(
                 {"id": record_id, "object": record["object"], "fields": new,
                  "changed": sorted(changed)}))
             self._trigger(record_id, record["object"], new, prior, TriggerEvent.UPDATE, changed)
@@ -364,7 +365,7 @@ class Engine:
             payload["prior"] = prior
         self._emit(Kind.START_INSTANCE, None, instance_id=run_id, orchestration_name=plan.name,
                    orchestration_version=plan.version, status=RunStatus.IN_PROGRESS,
-                   context=record_id, payload=dumps(payload))
+                   context=record_id, payload=(payload))
         self._touched.add(run_id)
         run = self.state.runs[run_id]
         self._advance(run)
@@ -408,7 +409,7 @@ class Engine:
                     chosen, target = outcome.name, outcome.next
                     break
             self._emit(Kind.TAKE_OUTCOME, run, status="Completed", comments=chosen,
-                       payload=dumps({"decision": element.name, "outcome": chosen,
+                       payload=({"decision": element.name, "outcome": chosen,
                                       "next": target.target if target else None}))
             return True
         self._start_stage(plan, run, element)
@@ -418,7 +419,7 @@ class Engine:
         stage_id = f"{run.id}-S{run.stage_count + 1}"
         self._emit(Kind.START_STAGE, run, stage_instance_id=stage_id, stage_name=stage.name,
                    status=Status.IN_PROGRESS,
-                   payload=dumps({"position": plan.position[stage.name], "label": stage.label
+                   payload=({"position": plan.position[stage.name], "label": stage.label
                                   or stage.name, "steps": [s.name for s in stage.steps]}))
 
     def _evaluate_stage(self, plan: Plan, run: Run, stage_run: StageRun, scope: Scope) -> bool:
@@ -521,7 +522,7 @@ class Engine:
         started = stage_run.steps[step.name].started or self.clock.now()
         self._emit(Kind.END_STEP, run, status=Status.COMPLETED, actor="automated-process",
                    duration=(self.clock.now() - started).total_seconds(),
-                   payload=dumps({"outputs": outputs, "variables": variables}), **ids)
+                   payload=({"outputs": outputs, "variables": variables}), **ids)
 
     # --- work items ------------------------------------------------------------------------------------------------------------
 
@@ -563,17 +564,18 @@ class Engine:
         context = scope.get(step.context_record)
         item_id = f"{run.id}-W{run.work_count + 1}"
         label = step.label or step.name
+        notify = self._notification(step, scope, item_id, name, kind, owner, context)
         self._emit(Kind.START_WORK_ITEM, run, stage_instance_id=stage_run.id,
                    stage_name=stage_run.name, step_instance_id=stage_run.steps[step.name].id,
                    step_name=step.name, work_item_id=item_id, status=WorkItemStatus.ASSIGNED,
                    assignee=name, assignee_type=kind,
                    context=None if context is None else str(context),
-                   payload=dumps({"label": label, "screen": step.screen, "owner": owner,
-                                  "inputs": inputs}))
-        self._notify(run, step, scope, item_id, name, kind, owner, context)
+                   payload={"label": label, "screen": step.screen, "owner": owner,
+                            "inputs": inputs, "notify": notify})
 
-    def _notify(self, run: Run, step: InteractiveStep, scope: Scope, item_id: str, name: str,
-                kind: str, owner: str | None, context: Any) -> None:
+    def _notification(self, step: InteractiveStep, scope: Scope, item_id: str, name: str,
+                      kind: str, owner: str | None, context: Any) -> dict[str, Any]:
+        """The email to the assignees; it lands in the outbox with the work item's log row."""
         to = [self.directory.users[owner].email] if owner else self.directory.email_of(name, kind)
         label = step.label or step.name
         note = step.notification
@@ -582,10 +584,9 @@ class Engine:
             body = scope.fill(note.body) if note and note.body else ""
         except Exception as exc:
             raise _StepFailed(f"step {step.name!r} notification: {exc}") from None
-        body = (body + "\n\n" if body else "") + f"Step: {label}\nRecord: {context or '-'}\n" \
-            f"Work item: {item_id}"
-        self._emit(Kind.NOTIFY, run, work_item_id=item_id, step_name=step.name,
-                   payload=dumps({"to": to, "subject": subject, "body": body}))
+        body = (body + "\n\n" if body else "") + (
+            f"Step: {label}\nRecord: {context or '-'}\nWork item: {item_id}")
+        return {"to": to, "subject": subject, "body": body}
 
     def work_item(self, item_id: str) -> WorkItem:
         item = self.state.work_items.get(item_id)
@@ -658,7 +659,7 @@ class Engine:
                        status=WorkItemStatus.COMPLETED, actor=user, assignee=item.assignee,
                        assignee_type=item.assignee_type, context=item.context,
                        duration=(now - item.created).total_seconds(), comments=comments,
-                       payload=dumps({"values": values}), **ids)
+                       payload=({"values": values}), **ids)
         if step_run.status is not Status.IN_PROGRESS:
             return  # completed while the stage was being closed; keep the values only
         if user is not None and not isinstance(step.exit, FormSubmitted):
@@ -666,7 +667,7 @@ class Engine:
         variables = {var: values.get(out) for out, var in step.outputs}
         self._emit(Kind.END_STEP, run, status=Status.COMPLETED, actor=user,
                    duration=(now - (step_run.started or now)).total_seconds(),
-                   payload=dumps({"outputs": values, "variables": variables}), **ids)
+                   payload=({"outputs": values, "variables": variables}), **ids)
 
     def reassign_work_item(self, item_id: str, to: str, *, by: str) -> WorkItem:
         """Give an open work item to another user, group or queue (admins only)."""
@@ -685,12 +686,16 @@ class Engine:
         step: InteractiveStep = plan.steps[item.step_name]  # type: ignore[assignment]
         with self._call():
             owner = to if kind == "User" else (self._route(to) if kind == "Queue" else None)
-            self._emit(Kind.REASSIGN_WORK_ITEM, run, work_item_id=item.id, step_name=item.step_name,
-                       step_instance_id=item.step_id, status=WorkItemStatus.ASSIGNED, actor=by,
-                       assignee=to, assignee_type=kind, context=item.context,
-                       payload=dumps({"owner": owner, "from": item.assignee}))
             scope = Scope(plan, run, self.state.records)
-            self._notify(run, step, scope, item.id, to, kind, owner, item.context)
+            stage_run = run.latest[plan.stage_of[item.step_name].name]
+            self._emit(Kind.REASSIGN_WORK_ITEM, run, work_item_id=item.id,
+                       stage_instance_id=stage_run.id, stage_name=stage_run.name,
+                       step_name=item.step_name, step_instance_id=item.step_id,
+                       status=WorkItemStatus.ASSIGNED, actor=by, assignee=to, assignee_type=kind,
+                       context=item.context,
+                       payload={"owner": owner, "from": item.assignee, "notify":
+                                self._notification(step, scope, item.id, to, kind, owner,
+                                                   item.context)})
         return item
 
     # --- errors and admin actions ----------------------------------------------------------------------------------------------
@@ -713,7 +718,7 @@ class Engine:
         handled = stage.on_fault is not None
         self._emit(Kind.FAIL_STAGE, run, stage_instance_id=stage_run.id, stage_name=stage_run.name,
                    status=Status.ERROR, comments=message,
-                   payload=dumps({"handled": handled,
+                   payload=({"handled": handled,
                                   "next": stage.on_fault.target if stage.on_fault else None}))
         if not handled:
             self._fail_run(run, message)
@@ -742,7 +747,7 @@ class Engine:
         self._stop_steps(run, stage_run)
         self._emit(kind, run, stage_instance_id=stage_run.id, stage_name=stage_run.name,
                    status=status, duration=(self.clock.now() - stage_run.started).total_seconds(),
-                   payload=dumps({"next": next_element}))
+                   payload=({"next": next_element}))
 
     def run(self, run_id: str) -> Run:
         found = self.state.runs.get(run_id)
@@ -790,7 +795,7 @@ class Engine:
                        if s.status in (Status.ERROR, Status.DISCONTINUED)]
         with self._call():
             self._emit(Kind.RESUME_INSTANCE, run, status=RunStatus.IN_PROGRESS, actor=by,
-                       payload=dumps({"restart": restart}))
+                       payload=({"restart": restart}))
             self._advance(run)
         return run
 

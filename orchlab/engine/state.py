@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from orchlab.engine.status import Kind, RunStatus, Status, WorkItemStatus
-from orchlab.store.row import COLUMNS, Row, dumps, loads
+from orchlab.store.row import COLUMNS, Row
 
-__all__ = ["Row", "Run", "StageRun", "StepRun", "WorkItem", "State", "dumps", "loads", "COLUMNS"]
+__all__ = ["COLUMNS", "Row", "Run", "StageRun", "State", "StepRun", "WorkItem"]
 
 
 class WorkItem:
@@ -48,7 +48,7 @@ class WorkItem:
         self.assignee_type = row.assignee_type
         self.context = row.context
         self.created = row.timestamp
-        payload = loads(row.payload)
+        payload = (row.payload or {})
         self.label = payload.get("label", step_name)
         self.screen = payload.get("screen")
         self.owner: str | None = payload.get("owner")
@@ -123,7 +123,7 @@ class Run:
         self.status = RunStatus.IN_PROGRESS
         self.started = row.timestamp
         self.ended: dt.datetime | None = None
-        self.variables: dict[str, Any] = payload.get("variables", {})
+        self.variables: dict[str, Any] = dict(payload.get("variables", {}))
         self.record_id: str | None = payload.get("record_id")
         self.record_type: str | None = payload.get("record_type")
         self.prior: dict[str, Any] | None = payload.get("prior")
@@ -194,13 +194,13 @@ class State:
     def apply(self, row: Row) -> None:
         self.seq = row.seq
         handler = self._apply.get(row.kind)
-        if handler is not None:  # Notify and PublishEvent change nothing
+        if handler is not None:  # PublishEvent changes nothing
             handler(row)
 
     # --- runs -----------------------------------------------------------------------------------------
 
     def _start_instance(self, row: Row) -> None:
-        payload = loads(row.payload)
+        payload = (row.payload or {})
         run = Run(row, payload, self._plan_of(row.orchestration_name, row.orchestration_version))  # type: ignore[arg-type]
         self.runs[run.id] = run
         if run.record_id:
@@ -229,7 +229,7 @@ class State:
         stage = run.stage
         if stage is not None:
             stage.status = Status.IN_PROGRESS
-            for name in loads(row.payload).get("restart", []):
+            for name in (row.payload or {}).get("restart", []):
                 step = stage.steps[name]
                 step.status = Status.NOT_STARTED
                 step.error = None
@@ -239,7 +239,7 @@ class State:
 
     def _start_stage(self, row: Row) -> None:
         run = self.runs[row.instance_id]  # type: ignore[index]
-        payload = loads(row.payload)
+        payload = (row.payload or {})
         stage = StageRun(row.stage_instance_id, row.stage_name, payload["position"], row.timestamp)  # type: ignore[arg-type]
         for i, name in enumerate(payload["steps"]):
             stage.steps[name] = StepRun(f"{stage.id}-{i + 1}", name)
@@ -267,7 +267,7 @@ class State:
         step = self._step(row)
         step.status = Status.COMPLETED
         step.ended = row.timestamp
-        payload = loads(row.payload)
+        payload = (row.payload or {})
         step.outputs = payload.get("outputs", {})
         run = self.runs[row.instance_id]  # type: ignore[index]
         run.outputs[step.name] = step.outputs
@@ -278,7 +278,7 @@ class State:
         stage = run.latest[row.stage_name]  # type: ignore[index]
         stage.status = Status(row.status)
         stage.ended = row.timestamp
-        payload = loads(row.payload)
+        payload = (row.payload or {})
         if row.kind == Kind.FAIL_STAGE and not payload.get("handled"):
             return  # the run stops here, in Error, until resumed
         run.stage = None
@@ -286,7 +286,7 @@ class State:
 
     def _take_outcome(self, row: Row) -> None:
         run = self.runs[row.instance_id]  # type: ignore[index]
-        payload = loads(row.payload)
+        payload = (row.payload or {})
         if payload.get("outcome"):
             run.outcomes.add(payload["outcome"])
         run.path.append(payload["decision"])
@@ -315,7 +315,7 @@ class State:
         item.status = WorkItemStatus.COMPLETED
         item.completed = row.timestamp
         item.completed_by = row.actor
-        item.values = loads(row.payload).get("values", {})
+        item.values = (row.payload or {}).get("values", {})
         self._own(item, -1)
         if row.actor is not None:  # a person's values are the step's outputs at once
             self._step(row).outputs = item.values
@@ -326,11 +326,11 @@ class State:
         self._own(item, -1)
         item.assignee = row.assignee
         item.assignee_type = row.assignee_type
-        item.owner = loads(row.payload).get("owner")
+        item.owner = (row.payload or {}).get("owner")
         self._own(item, +1)
 
     # --- records -------------------------------------------------------------------------------------------
 
     def _record(self, row: Row) -> None:
-        payload = loads(row.payload)
+        payload = (row.payload or {})
         self.records[payload["id"]] = {"object": payload["object"], "fields": payload["fields"]}

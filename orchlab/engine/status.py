@@ -56,7 +56,6 @@ class Kind(StrEnum):
     REASSIGN_WORK_ITEM = "ReassignWorkItem"
     # orchlab's own, needed to replay a run exactly:
     TAKE_OUTCOME = "TakeOutcome"  # a decision chose an outcome
-    NOTIFY = "Notify"  # an email put in the outbox
     CREATE_RECORD = "CreateRecord"
     UPDATE_RECORD = "UpdateRecord"
     PUBLISH_EVENT = "PublishEvent"  # FlowOrchestrationEvent

@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from orchlab.store.row import COLUMNS, Row
+from orchlab.store.row import COLUMNS, Row, dumps, loads
 from orchlab.store.schema import DDL, SCHEMA_VERSION
 
 __all__ = ["HistoryStore", "StoreError", "StoreLocked", "SchemaVersionError", "open_snapshot"]
@@ -115,12 +115,14 @@ class HistoryStore:
         params: list[Any] = []
         source = self.source
         for row in rows:
-            params.extend(row)
+            params.extend(row[:-1])
+            params.append(dumps(row.payload))
             params.append(source)
         self.con.execute(sql, params)
 
     def _insert_arrow(self, rows: Sequence[Row]) -> None:
         columns = list(zip(*rows, strict=True))
+        columns[-1] = tuple(map(dumps, columns[-1]))
         arrays = [
             pa.array(col, type=_ARROW_TYPES.get(name, pa.string()))
             for name, col in zip(COLUMNS, columns, strict=True)
@@ -152,7 +154,7 @@ class HistoryStore:
 
     def rows(self, where: str = "", params: Sequence[Any] = ()) -> list[Row]:
         sql = f"SELECT {','.join(COLUMNS)} FROM log {where} ORDER BY seq"
-        return [Row(*r) for r in self.con.execute(sql, list(params)).fetchall()]
+        return [Row(*r[:-1], loads(r[-1])) for r in self.con.execute(sql, list(params)).fetchall()]
 
     def open_run_rows(self) -> list[Row]:
         """Log rows of every run that can still move (not Completed or Canceled)."""

@@ -6,11 +6,15 @@ The engine appends rows; the store writes them; replay reads them back.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+import orjson
+
 __all__ = ["Row", "COLUMNS", "dumps", "loads"]
+
+# Datetimes go through `_default` so they come back as datetimes, not strings.
+_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 
 
 class Row(NamedTuple):
@@ -34,7 +38,7 @@ class Row(NamedTuple):
     context: str | None = None
     duration: float | None = None
     comments: str | None = None
-    payload: str | None = None
+    payload: Any = None  # a dict in memory; JSON text in the store
 
 
 COLUMNS = Row._fields
@@ -48,26 +52,34 @@ def _default(value: Any) -> Any:
         return {"$date": value.isoformat()}
     if isinstance(value, Decimal):
         return {"$decimal": str(value)}
-    if isinstance(value, set | tuple):
-        return list(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value)
     raise TypeError(f"cannot store {type(value).__name__} {value!r} in the history")
 
 
-def _hook(obj: dict[str, Any]) -> Any:
-    if len(obj) == 1:
-        ((key, value),) = obj.items()
-        if key == "$datetime":
-            return dt.datetime.fromisoformat(value)
-        if key == "$date":
-            return dt.date.fromisoformat(value)
-        if key == "$decimal":
-            return Decimal(value)
+_TAGS = {"$datetime": dt.datetime.fromisoformat, "$date": dt.date.fromisoformat, "$decimal": Decimal}
+
+
+def _revive(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        if len(obj) == 1:
+            ((key, value),) = obj.items()
+            tag = _TAGS.get(key)
+            if tag is not None:
+                return tag(value)
+        return {k: _revive(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_revive(v) for v in obj]
     return obj
 
 
-def dumps(payload: Any) -> str:
-    return json.dumps(payload, default=_default, separators=(",", ":"))
+def dumps(payload: Any) -> str | None:
+    """JSON text for a payload (None stays None); dates, datetimes and Decimals are tagged."""
+    if payload is None:
+        return None
+    return orjson.dumps(payload, default=_default, option=_OPTIONS).decode()
 
 
 def loads(text: str | None) -> Any:
-    return json.loads(text, object_hook=_hook) if text else {}
+    """The payload back, with its dates, datetimes and Decimals."""
+    return _revive(orjson.loads(text)) if text else None

@@ -77,7 +77,6 @@ VIEWS: dict[str, str] = {
                max(timestamp) FILTER (WHERE kind IN ('EndStage','DiscontinueStage','FailStage'))
                    AS end_date
         FROM log WHERE stage_instance_id IS NOT NULL AND work_item_id IS NULL
-            AND kind NOT IN ('Notify')
         GROUP BY stage_instance_id""",
     # FlowOrchestrationStepInstance: every step of a started stage, NotStarted until it starts
     "step_runs": """
@@ -130,7 +129,7 @@ VIEWS: dict[str, str] = {
                    AS assigned_date,
                max(timestamp) FILTER (WHERE kind = 'EndWorkItem') AS completed_date,
                arg_max(actor, seq) FILTER (WHERE kind = 'EndWorkItem') AS completed_by
-        FROM log WHERE work_item_id IS NOT NULL AND kind <> 'Notify'
+        FROM log WHERE work_item_id IS NOT NULL
         GROUP BY work_item_id""",
     "records": """
         SELECT payload::JSON->>'$.id' AS id, arg_max(payload::JSON->>'$.object', seq) AS object,
@@ -140,9 +139,11 @@ VIEWS: dict[str, str] = {
         GROUP BY 1""",
     "outbox": """
         SELECT seq, timestamp, instance_id AS orchestration_instance_id, work_item_id,
-               payload::JSON->>'$.to' AS "to", payload::JSON->>'$.subject' AS subject,
-               payload::JSON->>'$.body' AS body
-        FROM log WHERE kind = 'Notify'""",
+               payload::JSON->>'$.notify.to' AS "to",
+               payload::JSON->>'$.notify.subject' AS subject,
+               payload::JSON->>'$.notify.body' AS body
+        FROM log WHERE kind IN ('StartWorkItem', 'ReassignWorkItem')
+            AND (payload::JSON->'$.notify') IS NOT NULL""",
 }
 
 

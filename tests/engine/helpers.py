@@ -19,9 +19,6 @@ def trace(engine: Engine, run_id: str) -> list[str]:
         where = "/".join(x for x in (stage, step) if x)
         if kind == "TakeOutcome":
             where = comments or "default"
-        if kind == "Notify":
-            lines.append(f"Notify {step}")
-            continue
         line = " ".join(x for x in (kind, where, status) if x)
         if actor and kind in ("EndWorkItem", "ReassignWorkItem"):
             line += f" by {actor}"

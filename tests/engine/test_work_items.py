@@ -160,12 +160,19 @@ def test_an_errored_run_resumes_after_a_fix(engine: Engine) -> None:
         assert "bureau down" in (run.error or "")
         step = run.stage.steps["Check_credit"]
         assert step.status is Status.ERROR
-        assert run.stage.steps["Collect_documents"].status is Status.DISCONTINUED
+        # It failed before its sibling started: NotStarted steps stay NotStarted.
+        assert run.stage.steps["Collect_documents"].status is Status.NOT_STARTED
         engine.resume_run(run.id, by="olivia")
         assert run.status is RunStatus.IN_PROGRESS
         assert run.outputs["Check_credit"] == {"credit_score": 700.0}
-        (item,) = engine.work_items()  # the interactive step got a new work item
-        assert item.id == f"{run.id}-W2"
+        (item,) = engine.work_items()
+        assert item.id == f"{run.id}-W1" and item.step_name == "Collect_documents"
+        assert trace(engine, run.id)[2:6] == [
+            "StartStep Intake/Check_credit InProgress",
+            "FailStep Intake/Check_credit Error",
+            "FailStage Intake Error",
+            "FailInstance Error",
+        ]
     finally:
         registry.add("check_credit", original.fn, "flow", inputs={"applicant": str},
                      outputs={"credit_score": float})
