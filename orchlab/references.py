@@ -18,7 +18,7 @@ and a step's outputs are read only where they can exist. It reports to `orchlab.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -27,11 +27,11 @@ from orchlab.model import (
     AfterSteps,
     BackgroundStep,
     Decision,
-    ExternalStep,
     InteractiveStep,
     Orchestration,
     RecordTrigger,
     Requirements,
+    Screen,
     Stage,
     Step,
     TriggerEvent,
@@ -107,17 +107,11 @@ class Resolver:
         self.variables: dict[str, Variable] = {}
         for variable in orch.variables:
             self.variables.setdefault(variable.name, variable)
-        self.screens = {s.name: s for s in reversed(orch.screens)}  # first one wins
+        self.screens: dict[str, Screen] = {}
+        for screen in orch.screens:
+            self.screens.setdefault(screen.name, screen)
 
     # --- what steps produce ----------------------------------------------------------------
-
-    def source(self, step: Step) -> str:
-        """Where a step's outputs are declared: "flow 'x'", "action 'x'" or "screen 'x'"."""
-        if isinstance(step, BackgroundStep):
-            return f"flow {step.flow!r}"
-        if isinstance(step, ExternalStep):
-            return f"action {step.action!r}"
-        return f"screen {step.screen!r}"
 
     def outputs_of(self, step: Step) -> dict[str, tuple[ValueType, bool]] | None:
         """Output name -> (type, is collection); None when the flow or screen is unknown."""
@@ -136,7 +130,10 @@ class Resolver:
         declared = listing(self.outputs_of(step) or ())
         if isinstance(step, InteractiveStep):
             return f"screen {step.screen!r} has no field {name!r}; it has: {declared}"
-        return f"{self.source(step)} has no output {name!r}; it declares: {declared}"
+        what = (
+            f"flow {step.flow!r}" if isinstance(step, BackgroundStep) else f"action {step.action!r}"
+        )
+        return f"{what} has no output {name!r}; it declares: {declared}"
 
     # --- resolution --------------------------------------------------------------------------
 
@@ -171,7 +168,7 @@ class Resolver:
             )
         if root in self.variables:
             return self._variable(ref)
-        close = difflib.get_close_matches(root, self._names(), n=1)
+        close = difflib.get_close_matches(root, self._names(), n=1, cutoff=0.8)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise UnresolvedReference(f"unknown reference {ref.path!r}{hint}: {_EXPECTED}")
 
@@ -255,6 +252,8 @@ _NAME_TYPES = (ValueType.TEXT, ValueType.ANY)  # assignees and context records a
 
 
 class Reporter(Protocol):
+    """Where findings go (`orchlab.validate` turns them into Problems)."""
+
     def error(self, element: str, field: str, message: str) -> None: ...
 
     def warn(self, element: str, field: str, message: str) -> None: ...
@@ -286,7 +285,9 @@ class DataChecks:
     ) -> None:
         self.refs, self.report = resolver, report
         self.reach, self.waits, self.max_conditions = reach, waits, max_conditions
-        self.kinds = {e.name: e.element_type for e in reversed(resolver.orch.elements)}
+        self.kinds: dict[str, str] = {}
+        for e in resolver.orch.elements:
+            self.kinds.setdefault(e.name, e.element_type)
 
     def conditions(self, label: str, field: str, conditions: Conditions, place: Place) -> None:
         """A block: its shape (`check`), its references and its types."""
@@ -344,27 +345,31 @@ class DataChecks:
         return spec
 
     def inputs(
-        self, label: str, field: str, spec: FlowSpec | None, pairs: Any, place: Place
+        self,
+        label: str,
+        field: str,
+        spec: FlowSpec | None,
+        pairs: Sequence[tuple[str, Any]],
+        place: Place,
     ) -> None:
         """An input map: values resolve; with a known `spec`, keys and types fit it."""
         types = {key: self.value(label, f"{field}.{key}", value, place) for key, value in pairs}
         if spec is None:
             return
-        declared = spec.inputs
+        declared, flow = spec.inputs, f"{_KINDS[spec.kind][0]} {spec.name!r}"
         for key, value in pairs:
             at, vtype = f"{field}.{key}", types[key]
             if key not in declared:
-                message = (
-                    f"{_KINDS[spec.kind][0]} {spec.name!r} has no input {key!r}; it declares: "
-                )
-                self.report.error(label, at, message + listing(declared))
+                message = f"{flow} has no input {key!r}; it declares: {listing(declared)}"
+                self.report.error(label, at, message)
             elif vtype is not None and not comparable(vtype, declared[key]):
-                message = f"{value!s} is {vtype}; {spec.name!r} expects {declared[key]}"
+                shown = value.path if isinstance(value, Ref) else repr(value)
+                message = f"{shown} is {vtype}; expected {declared[key]}, as {flow} declares"
                 self.report.error(label, at, message)
         for key, vtype in declared.items():
             if key not in types:
-                message = f"{spec.name!r} declares input {key!r} ({vtype}), but it is not given, "
-                self.report.warn(label, f"{field}.{key}", message + "so it will be null")
+                message = f"{flow} declares input {key!r} ({vtype}) but it is not given, so it "
+                self.report.warn(label, f"{field}.{key}", message + "will be null")
 
     def outputs(self, label: str, step: Step) -> None:
         """An output map: step output -> an orchestration variable of a fitting type."""

@@ -96,7 +96,7 @@ def validate(
     *,
     max_conditions: int = DEFAULT_MAX_CONDITIONS,
 ) -> list[Problem]:
-    """Every problem of `orch`: errors first, then warnings, each in definition order.
+    """Every problem of `orch`: errors first, then warnings, in a fixed order.
 
     Args:
         orch: the definition.
@@ -120,7 +120,10 @@ def require_valid(orch: Orchestration, registry: Registry | None = None, **kw: A
 
 _MAX_NAME = 80
 _MERGE_FIELD = re.compile(r"\{!(.*?)\}")
-_UNIQUE = "elements, steps, outcomes and variables need unique names (Name.Status must be clear)"
+_UNIQUE = (
+    "elements, steps, outcomes and variables need unique names, so that references such as "
+    "Name.Status are unambiguous"
+)
 
 
 def _name_problem(name: Any) -> str | None:
@@ -229,7 +232,9 @@ class _Checker:
         self.orch = orch
         self.problems: list[Problem] = []
         self.refs = Resolver(orch, registry)
-        self.kinds = {e.name: e.element_type for e in reversed(orch.elements)}  # first one wins
+        self.kinds: dict[str, str] = {}  # element name -> type; with duplicates the first wins
+        for e in orch.elements:
+            self.kinds.setdefault(e.name, e.element_type)
         # Arrows between existing elements; a missing target is reported where it is named.
         self.arrows: dict[str, list[tuple[str, bool, bool]]] = {n: [] for n in self.kinds}
         for e in orch.elements:
@@ -237,11 +242,11 @@ class _Checker:
                 if c is not None and c.target in self.kinds:
                     self.arrows[e.name].append((c.target, c.goto, fault))
         self.reach = _reach({n: [t for t, _, _ in a] for n, a in self.arrows.items()})
-        # (stage, step) -> every sibling it waits for, directly or through others.
-        self.waits = {
-            st.name: {s.name: _waits_for(s, {x.name for x in st.steps}) for s in st.steps}
-            for st in reversed(orch.stages)
-        }
+        # stage -> step -> the siblings it waits for; `before` adds those they wait for, and so on.
+        self.waits: dict[str, dict[str, list[str]]] = {}
+        for st in orch.stages:
+            siblings = {s.name for s in st.steps}
+            self.waits.setdefault(st.name, {s.name: _waits_for(s, siblings) for s in st.steps})
         before = {(st, n): b for st, w in self.waits.items() for n, b in _reach(w).items()}
         self.data = DataChecks(self.refs, self, self.reach, before, max_conditions)
 
@@ -287,9 +292,9 @@ class _Checker:
         names += [(f"variable {v.name!r}", v.name, "", _UNIQUE) for v in o.variables]
         for sc in o.screens:
             names.append((f"screen {sc.name!r}", sc.name, "screens", "screens need unique names"))
-            why = "fields of a screen need unique names"
+            why, space = "fields of a screen need unique names", f"fields of {sc.name}"
             names += [
-                (f"screen {sc.name!r} field {f.name!r}", f.name, sc.name, why) for f in sc.fields
+                (f"screen {sc.name!r} field {f.name!r}", f.name, space, why) for f in sc.fields
             ]
         seen: dict[tuple[str, str], tuple[str, str]] = {}  # (namespace, casefolded) -> first owner
         for label, name, space, why in names:
@@ -358,19 +363,18 @@ class _Checker:
                 message += "connector stays inside it; expected a connector that leaves the loop"
                 self.error(label, "path", message + " or ends the run")
         # A loop of decisions alone would go round forever at once, waiting for nothing.
-        plain = {
-            n: [t for t, goto, f in a if not f and not goto and t != n]  # no Go To
-            for n, a in self.arrows.items()
-        }
         decisions = {
-            n: [t for t in normal[n] if self.kinds[t] == "decision" and t != n]
-            for n, kind in self.kinds.items()
-            if kind == "decision"
+            n: [t for t, goto, f in a if not f and self.kinds[t] == "decision" and (goto or t != n)]
+            for n, a in self.arrows.items()
+            if self.kinds[n] == "decision"
         }
         for group in _loops(decisions):
             message = f"decisions loop {_cycle(group, decisions)} without passing a stage, so "
             self.error(label, "path", message + "the run would go round forever; expected a stage")
-        # Salesforce draws every jump back as a Go To connector (self-loops: `_connector`).
+        # Salesforce draws every jump back as a Go To connector (self-loops: see `_connector`).
+        plain = {
+            n: [t for t, goto, f in a if not (f or goto or t == n)] for n, a in self.arrows.items()
+        }
         for group in _loops(plain):
             message = f"the path loops back ({_cycle(group, plain)}) without a Go To connector; "
             self.error(label, "path", message + "expected goto=True on the connector jumping back")

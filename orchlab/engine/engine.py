@@ -189,14 +189,14 @@ class Engine:
             self.flush()
 
     def _emit(self, kind: str, run: Run | None = None, **fields: Any) -> Row:
-        self.state.seq += 1
-        if run is not None:
-            fields.setdefault("instance_id", run.id)
-            fields.setdefault("orchestration_name", run.name)
-            fields.setdefault("orchestration_version", run.version)
+        state = self.state
+        state.seq += 1
+        if run is None:
+            row = Row(state.seq, self.clock.now(), kind, **fields)
+        else:
             self._touched.add(run.id)
-        row = Row(self.state.seq, self.clock.now(), kind, **fields)
-        self.state.apply(row)
+            row = Row(state.seq, self.clock.now(), kind, run.id, run.name, run.version, **fields)
+        state.apply(row)
         self._pending.append(row)
         return row
 
@@ -327,9 +327,8 @@ class Engine:
             if start.on is not TriggerEvent.CREATE_OR_UPDATE and start.on is not event:
                 continue
             if start.conditions is not None:
-                probe = _probe(plan, rid, object, prior)
-                now = plan.check(start.conditions, Scope(plan, probe, self.state.records, changed))
-                if not now:
+                probe: Any = _Probe(rid, prior)
+                if not plan.check(start.conditions, Scope(plan, probe, self.state.records, changed)):
                     continue
                 if start.only_when_changed and prior is not None:
                     before = {rid: {"object": object, "fields": prior}}
@@ -809,8 +808,16 @@ class Engine:
         return run
 
 
-def _probe(plan: Plan, rid: str, object: str, prior: dict[str, Any] | None) -> Run:
-    """A not-yet-started run, so trigger conditions see $Record and $Record__Prior."""
-    row = Row(0, dt.datetime.min, Kind.START_INSTANCE, "(trigger)", plan.name, plan.version)
-    return Run(row, {"record_id": rid, "record_type": object, "prior": prior})
+class _Probe:
+    """What trigger conditions see of a run that has not started: $Record and $Record__Prior."""
 
+    __slots__ = ("prior", "record_id")
+    id = None
+    latest: dict[str, Any] = {}  # noqa: RUF012 - read-only empty defaults
+    outputs: dict[str, Any] = {}  # noqa: RUF012
+    outcomes: frozenset[str] = frozenset()
+    variables: dict[str, Any] = {}  # noqa: RUF012
+
+    def __init__(self, record_id: str, prior: dict[str, Any] | None) -> None:
+        self.record_id = record_id
+        self.prior = prior

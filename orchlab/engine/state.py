@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from orchlab.engine.status import Kind, RunStatus, Status, WorkItemStatus
+from orchlab.engine.status import RUN_STATUS_OF, STATUS_OF, Kind, RunStatus, Status, WorkItemStatus
 from orchlab.store.row import COLUMNS, Row
 
 __all__ = ["COLUMNS", "Row", "Run", "StageRun", "State", "StepRun", "WorkItem"]
@@ -208,7 +208,7 @@ class State:
 
     def _run_status(self, row: Row) -> None:
         run = self.runs[row.instance_id]  # type: ignore[index]
-        run.status = RunStatus(row.status)
+        run.status = RUN_STATUS_OF[row.status]
         if row.kind in (Kind.END_INSTANCE, Kind.CANCEL_INSTANCE):
             run.ended = row.timestamp
             if run.stage is not None and row.kind == Kind.CANCEL_INSTANCE:
@@ -255,7 +255,7 @@ class State:
 
     def _step_status(self, row: Row) -> None:
         step = self._step(row)
-        step.status = Status(row.status)
+        step.status = STATUS_OF[row.status]
         if row.kind == Kind.START_STEP:
             step.started = row.timestamp
         else:
@@ -276,7 +276,7 @@ class State:
     def _end_stage(self, row: Row) -> None:
         run = self.runs[row.instance_id]  # type: ignore[index]
         stage = run.latest[row.stage_name]  # type: ignore[index]
-        stage.status = Status(row.status)
+        stage.status = STATUS_OF[row.status]
         stage.ended = row.timestamp
         payload = (row.payload or {})
         if row.kind == Kind.FAIL_STAGE and not payload.get("handled"):

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["RunStatus", "Status", "WorkItemStatus", "Kind", "TERMINAL_RUN", "DONE_STEP"]
+__all__ = [
+    "DONE_STEP",
+    "KINDS",
+    "RUN_STATUS_OF",
+    "STATUS_OF",
+    "TERMINAL_RUN",
+    "Kind",
+    "RunStatus",
+    "Status",
+    "WorkItemStatus",
+]
 
 
 class RunStatus(StrEnum):
@@ -34,8 +44,12 @@ class WorkItemStatus(StrEnum):
     COMPLETED = "Completed"
 
 
-class Kind(StrEnum):
-    """Log row kinds: FlowOrchestrationLog's milestones, plus what orchlab must also remember."""
+class Kind:
+    """Log row kinds: FlowOrchestrationLog's milestones, plus what orchlab must also remember.
+
+    Plain strings rather than an Enum: every log row carries one, and the engine's
+    dispatch on them is on the hot path.
+    """
 
     START_INSTANCE = "StartInstance"
     END_INSTANCE = "EndInstance"
@@ -60,6 +74,11 @@ class Kind(StrEnum):
     UPDATE_RECORD = "UpdateRecord"
     PUBLISH_EVENT = "PublishEvent"  # FlowOrchestrationEvent
 
+
+KINDS = tuple(v for k, v in vars(Kind).items() if k.isupper())
+# Status text (as read back from the store) -> the enum member, without Enum's slow __call__.
+STATUS_OF = {s.value: s for s in Status}
+RUN_STATUS_OF = {s.value: s for s in RunStatus}
 
 TERMINAL_RUN = frozenset({RunStatus.COMPLETED, RunStatus.CANCELED})
 DONE_STEP = frozenset({Status.COMPLETED, Status.DISCONTINUED})
