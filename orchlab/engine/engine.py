@@ -374,18 +374,17 @@ class Engine:
 
     def _advance(self, run: Run, changed: frozenset[str] = frozenset()) -> None:
         """Drive a run until it waits for a person, an event, or ends."""
-        plan = self.plans[(run.name, run.version)]
-        records = self.state.records
-        while run.status is RunStatus.IN_PROGRESS:
-            scope = Scope(plan, run, records, changed)
+        plan = run.plan
+        scope = Scope(plan, run, self.state.records, changed)
+        in_progress = RunStatus.IN_PROGRESS
+        while run.status is in_progress:
             stage_run = run.stage
             if stage_run is None:
                 if not self._enter_next(plan, run, scope):
                     return
-                continue
-            if stage_run.status is not Status.IN_PROGRESS:
-                return
-            if not self._evaluate_stage(plan, run, stage_run, scope):
+            elif stage_run.status is not Status.IN_PROGRESS or not self._evaluate_stage(
+                plan, run, stage_run, scope
+            ):
                 return
 
     def _enter_next(self, plan: Plan, run: Run, scope: Scope) -> bool:
@@ -425,28 +424,33 @@ class Engine:
         """One pass over the current stage; True if something moved (evaluate again)."""
         stage: Stage = plan.elements[stage_run.name]  # type: ignore[assignment]
         moved = False
-        for step in stage.steps:
-            step_run = stage_run.steps[step.name]
+        not_started, in_progress = Status.NOT_STARTED, Status.IN_PROGRESS
+        step_runs = stage_run.steps
+        for step, watch_exit in plan.stage_steps[stage.name]:
+            status = step_runs[step.name].status
             try:
-                if step_run.status is Status.NOT_STARTED:
+                if status is not_started:
                     if self._entry_holds(plan, step, stage_run, scope):
                         self._start_step(plan, run, stage_run, step, scope)
                         moved = True
-                elif (step_run.status is Status.IN_PROGRESS and isinstance(step, InteractiveStep)
-                      and not isinstance(step.exit, FormSubmitted)
-                      and self._rule_holds(plan, step.exit, scope, f"step {step.name!r} exit")):
-                    self._end_interactive(run, stage_run, step, None, {})
+                elif (watch_exit and status is in_progress
+                      and self._rule_holds(plan, step.exit, scope, f"step {step.name!r} exit")):  # type: ignore[union-attr]
+                    self._end_interactive(run, stage_run, step, None, {})  # type: ignore[arg-type]
                     moved = True
             except _StepFailed as exc:
                 self._fail_step(plan, run, stage_run, stage, step, str(exc))
                 return run.status is RunStatus.IN_PROGRESS
             if run.stage is not stage_run:
                 return True
-        try:
-            done = self._stage_done(plan, stage, stage_run, scope)
-        except _StepFailed as exc:
-            self._fail_stage(plan, run, stage_run, stage, str(exc))
-            return run.status is RunStatus.IN_PROGRESS
+        if isinstance(stage.exit, AllStepsComplete):
+            completed = Status.COMPLETED
+            done = all(s.status is completed for s in step_runs.values())
+        else:
+            try:
+                done = self._rule_holds(plan, stage.exit, scope, f"stage {stage.name!r} exit")
+            except _StepFailed as exc:
+                self._fail_stage(plan, run, stage_run, stage, str(exc))
+                return run.status is RunStatus.IN_PROGRESS
         if done:
             self._close_stage(run, stage_run, Kind.END_STAGE, Status.COMPLETED,
                               stage.next.target if stage.next else None)
@@ -475,11 +479,6 @@ class Engine:
                 result = result.get("isOrchestrationConditionMet")
             return bool(result)
         return True
-
-    def _stage_done(self, plan: Plan, stage: Stage, stage_run: StageRun, scope: Scope) -> bool:
-        if isinstance(stage.exit, AllStepsComplete):
-            return all(s.status is Status.COMPLETED for s in stage_run.steps.values())
-        return self._rule_holds(plan, stage.exit, scope, f"stage {stage.name!r} exit")
 
     def _call_flow(self, name: str, kind: FlowKind, inputs: dict[str, Any], where: str,
                    timeout: float | None = None) -> Any:

@@ -16,6 +16,7 @@ from orchlab.model import (
     AfterSteps,
     Decision,
     EvaluationFlow,
+    FormSubmitted,
     InteractiveStep,
     OnStageStart,
     Orchestration,
@@ -95,6 +96,14 @@ class Plan:
             for step in stage.steps:
                 self.stage_of[step.name] = stage
                 self.steps[step.name] = step
+        # Per stage: its steps, and whether each is an interactive step whose exit must be watched.
+        self.stage_steps: dict[str, tuple[tuple[Step, bool], ...]] = {
+            stage.name: tuple(
+                (s, isinstance(s, InteractiveStep) and not isinstance(s.exit, FormSubmitted))
+                for s in stage.steps
+            )
+            for stage in orch.stages
+        }
         self.outcome_names = {o.name for d in orch.decisions for o in d.outcomes}
         self.variables = {v.name: v for v in orch.variables}
         self.screens = {s.name: s for s in orch.screens}

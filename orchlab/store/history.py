@@ -25,6 +25,10 @@ from orchlab.store.schema import DDL, SCHEMA_VERSION
 __all__ = ["HistoryStore", "StoreError", "StoreLocked", "SchemaVersionError", "open_snapshot"]
 
 _SMALL_BATCH = 48  # up to this many rows: one INSERT ... VALUES; above: an Arrow batch
+_REPEATED = frozenset(
+    {"kind", "orchestration_name", "stage_name", "step_name", "status", "actor", "assignee",
+     "assignee_type"}
+)
 _ARROW_TYPES = {
     "seq": pa.int64(),
     "timestamp": pa.timestamp("us"),
@@ -123,11 +127,12 @@ class HistoryStore:
     def _insert_arrow(self, rows: Sequence[Row]) -> None:
         columns = list(zip(*rows, strict=True))
         columns[-1] = tuple(map(dumps, columns[-1]))
-        arrays = [
-            pa.array(col, type=_ARROW_TYPES.get(name, pa.string()))
-            for name, col in zip(COLUMNS, columns, strict=True)
-        ]
-        arrays.append(pa.array([self.source] * len(rows), type=pa.string()))
+        arrays = []
+        for name, col in zip(COLUMNS, columns, strict=True):
+            array = pa.array(col, type=_ARROW_TYPES.get(name, pa.string()))
+            # Few distinct values (kinds, names, statuses): dictionary-encoded is faster to insert.
+            arrays.append(array.dictionary_encode() if name in _REPEATED else array)
+        arrays.append(pa.array([self.source] * len(rows), type=pa.string()).dictionary_encode())
         batch = pa.Table.from_arrays(arrays, names=[*COLUMNS, "source"])  # noqa: F841 - read by name
         self.con.execute(f"INSERT INTO log ({','.join(COLUMNS)}, source) SELECT * FROM batch")
 
