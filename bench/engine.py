@@ -55,21 +55,30 @@ def new_engine(path: Path) -> tuple[Engine, VirtualClock]:
 
 
 def orchlab_runs(engine: Engine, amounts_: list[int], batch: int = 200) -> None:
-    users = {"Triage_review": "ada", "Escalation_review": "dana", "CSM_outreach": "cara",
-             "Confirm_close": "ada", "Engineering_fix": "olivia"}
+    users = {
+        "Triage_review": "ada",
+        "Escalation_review": "dana",
+        "CSM_outreach": "cara",
+        "Confirm_close": "ada",
+        "Engineering_fix": "olivia",
+    }
     for start in range(0, len(amounts_), batch):
         with engine.batch():
             for amount in amounts_[start : start + batch]:
-                rid = engine.create_record("Case", {"Severity": "Low", "Amount": amount,
-                                                    "Owner": "ada"})
+                rid = engine.create_record(
+                    "Case", {"Severity": "Low", "Amount": amount, "Owner": "ada"}
+                )
                 engine.update_record(rid, {"Severity": "High"})
                 run = engine.state.runs[engine.ids.prefix + f"{engine.ids.counter:06d}"]
                 while run.status == "InProgress":
-                    for item in [engine.state.work_items[s.work_item]
-                                 for s in run.stage.steps.values()  # type: ignore[union-attr]
-                                 if s.work_item and s.status == "InProgress"]:
-                        engine.complete_work_item(item.id, users[item.step_name],
-                                                  VALUES.get(item.step_name, {}))
+                    for item in [
+                        engine.state.work_items[s.work_item]
+                        for s in run.stage.steps.values()  # type: ignore[union-attr]
+                        if s.work_item and s.status == "InProgress"
+                    ]:
+                        engine.complete_work_item(
+                            item.id, users[item.step_name], VALUES.get(item.step_name, {})
+                        )
                 assert run.status == "Completed"
 
 
@@ -114,8 +123,9 @@ def interactive_latency(tmp: Path, samples: int = 200) -> float:
     """Median ms to complete one work item and advance its run, committed to the file."""
     engine, _ = new_engine(tmp / "latency.duckdb")
     for _ in range(samples):
-        engine.start_run("Loan", {"application_id": "A", "applicant": "Kim",
-                                  "amount": Decimal(100)})
+        engine.start_run(
+            "Loan", {"application_id": "A", "applicant": "Kim", "amount": Decimal(100)}
+        )
     times = []
     for item in engine.work_items():
         t0 = time.perf_counter()
@@ -133,11 +143,12 @@ def memory(tmp: Path, n: int = 100_000) -> float:
     gc.collect()
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
-    for start in range(0, n, 5000):
+    for _ in range(0, n, 5000):
         with engine.batch():
             for _ in range(5000):
-                engine.start_run("Loan", {"application_id": "A", "applicant": "Kim",
-                                          "amount": Decimal(100)})
+                engine.start_run(
+                    "Loan", {"application_id": "A", "applicant": "Kim", "amount": Decimal(100)}
+                )
     gc.collect()
     used = tracemalloc.get_traced_memory()[0] - base
     tracemalloc.stop()
@@ -160,8 +171,10 @@ def main() -> None:
         engine.store.close()  # closing checkpoints the file: part of persisting
 
     ours_rate = rate(ours, args.runs, args.repeats, lambda: new_engine(tmp / "tp.duckdb")[0])
-    print(f"orchlab (history in DuckDB file): {ours_rate:8.0f} runs/s  "
-          f"(median of {args.repeats}, {args.runs} runs)")
+    print(
+        f"orchlab (history in DuckDB file): {ours_rate:8.0f} runs/s  "
+        f"(median of {args.repeats}, {args.runs} runs)"
+    )
     try:
         import SpiffWorkflow  # noqa: F401
     except ImportError:
@@ -169,11 +182,14 @@ def main() -> None:
     else:
         n = max(200, args.runs // 4)
         spiff_rate = rate(lambda specs: spiff_runs(specs, data[:n]), n, args.repeats, spiff_spec)
-        print(f"SpiffWorkflow 3 (in memory):      {spiff_rate:8.0f} runs/s  "
-              f"(median of {args.repeats}, {n} runs)")
+        print(
+            f"SpiffWorkflow 3 (in memory):      {spiff_rate:8.0f} runs/s  "
+            f"(median of {args.repeats}, {n} runs)"
+        )
         print(f"ratio orchlab / SpiffWorkflow:    {ours_rate / spiff_rate:8.1f} x")
-    print(f"interactive: complete one work item, committed: {interactive_latency(tmp):.2f} ms "
-          "median")
+    print(
+        f"interactive: complete one work item, committed: {interactive_latency(tmp):.2f} ms median"
+    )
     if args.memory:
         print(f"memory: 100,000 runs in flight: {memory(tmp):.0f} MiB of Python heap")
     os.environ.get("KEEP_BENCH") or [p.unlink() for p in tmp.glob("*")]

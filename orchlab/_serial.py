@@ -1,4 +1,4 @@
-"""The machinery under `orchlab.serialize`: checked reads, field tables, values, a YAML dialect.
+"""The machinery under `orchlab.serialize`: checked reads, values and field tables.
 
 A model class travels as a table of rows ``(file key, attribute, kind, always)``; a `Kind`
 knows how one field is written and read, so writing and reading share one description
@@ -9,20 +9,26 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
-import re
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import cache
 from typing import Any, NamedTuple, NoReturn
 
-import yaml
-
 from orchlab.refs import Ref, ref
 
-__all__ = ["DefinitionError", "Kind", "Node", "KINDS", "show", "spec", "enum_kind", "listing"]
-__all__ += ["record", "write_fields", "read_fields", "encode_value", "yaml_dump", "parse"]
+__all__ = [
+    "DefinitionError",
+    "Kind",
+    "Node",
+    "KINDS",
+    "REQUIRED",
+    "show",
+    "spec",
+    "enum_kind",
+    "listing",
+]
+__all__ += ["record", "write_fields", "read_fields", "encode_value", "decode_value"]
 
 REQUIRED: Any = object()
 _VALUE_KEYS = ("ref", "date", "datetime", "decimal", "record")
@@ -145,7 +151,7 @@ def encode_value(value: Any, where: str, native: bool) -> Any:
         return [encode_value(v, f"{where}[{i}]", native) for i, v in enumerate(value)]
     if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
         return {"record": {k: encode_value(v, f"{where}.{k}", native) for k, v in value.items()}}
-    raise DefinitionError(f"{where}: cannot save a {type(value).__name__} value: {show(value)}")
+    raise DefinitionError(f"{where}: cannot save a value of type {type(value).__name__}")
 
 
 _PARSERS: dict[str, tuple[Callable[[str], Any], str]] = {
@@ -159,9 +165,9 @@ def decode_value(data: Any, where: str) -> Any:
     """The inverse of `encode_value`; accepts both the native and the one-key forms."""
     if isinstance(data, list):
         return [decode_value(v, f"{where}[{i}]") for i, v in enumerate(data)]
-    if not isinstance(data, Mapping):
+    if data is None or isinstance(data, str | int | float | dt.date):
         return data
-    if len(data) != 1 or next(iter(data)) not in _VALUE_KEYS:
+    if not isinstance(data, Mapping) or len(data) != 1 or next(iter(data)) not in _VALUE_KEYS:
         raise DefinitionError(
             f"{where}: expected a literal (text, number, true/false, date, list) or a mapping "
             f"with one key: {', '.join(_VALUE_KEYS)}; got {show(data)}"
@@ -302,8 +308,11 @@ def listing(types: Mapping[str, tuple[type, tuple[Row, ...]]], keyed: bool = Tru
     def write(values: Any, path: str, key: str, native: bool) -> list[dict[str, Any]]:
         out = []
         for i, obj in enumerate(values):
-            kind = next(k for k, (cls, _) in types.items() if isinstance(obj, cls))
-            at = _named(f"{path} {key}[{i}]".strip(), kind, obj.name)
+            at = f"{path} {key}[{i}]".strip()
+            kind = next((k for k, (cls, _) in types.items() if isinstance(obj, cls)), None)
+            if kind is None:
+                raise DefinitionError(f"{at}: cannot save a {type(obj).__name__} here")
+            at = _named(at, kind, obj.name)
             out.append(write_fields(obj, types[kind][1], at, native))
         return out
 
@@ -314,7 +323,8 @@ def listing(types: Mapping[str, tuple[type, tuple[Row, ...]]], keyed: bool = Tru
             if keyed:
                 found = [k for k in types if isinstance(item, Mapping) and k in item]
                 if len(found) != 1 and isinstance(item, Mapping):
-                    got = " and ".join(map(repr, found)) or repr(next(iter(item), "nothing"))
+                    first = show(next(iter(item))) if item else show(item)
+                    got = " and ".join(map(repr, found)) or first
                     raise DefinitionError(
                         f"{path}: field 'kind': expected one of {', '.join(types)}; got {got}"
                     )
@@ -338,102 +348,3 @@ def record(cls: type, rows: tuple[Row, ...]) -> Kind:
         return cls(**read_fields(inner, cls, rows))
 
     return Kind(lambda v, path, key, native: write_fields(v, rows, f"{path} {key}", native), read)
-
-
-# --- the YAML dialect ---------------------------------------------------------------------------
-# YAML 1.1 reads `on`, `yes`, `no` and `off` as booleans, which would turn the trigger's
-# `on: update` into `True: update`; this dialect keeps only true/false (as YAML 1.2 does) and
-# reads 1e5 as a number. Loader and dumper share the rules: what is written plain reads back
-# as the same type.
-_BOOL, _FLOAT = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:float"
-_NUMBER = r"[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9_]+|[0-9][0-9_]*(?=[eE]))(?:[eE][-+]?[0-9]+)?"
-_DIALECT = [
-    (_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), "tTfF"),
-    (
-        _FLOAT,
-        re.compile(rf"^(?:{_NUMBER}|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
-        "-+.0123456789",
-    ),
-]
-
-
-class _Loader(yaml.SafeLoader):
-    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        seen = set()  # a repeated key is a typo; plain YAML would keep the last one silently
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, str) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep)
-
-
-class _Dumper(yaml.SafeDumper):
-    def ignore_aliases(self, data: Any) -> bool:
-        return True  # no &anchors: hand-written files should not need them
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> Any:
-        return super().increase_indent(flow, False)  # indent list items under their key
-
-
-for _cls in (_Loader, _Dumper):
-    _cls.yaml_implicit_resolvers = {
-        first: [(tag, rx) for tag, rx in rules if tag not in (_BOOL, _FLOAT)]
-        for first, rules in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-    for _tag, _rx, _first in _DIALECT:
-        _cls.add_implicit_resolver(_tag, _rx, list(_first))
-
-
-def _short(data: Any) -> bool:
-    """Lists and mappings of scalars that fit on a line are written inline: [a, b], {ref: x}."""
-    if isinstance(data, Mapping | list):
-        inner = data.values() if isinstance(data, Mapping) else data
-        return all(_short(v) for v in inner) and len(json.dumps(data, default=str)) <= 60
-    return not (isinstance(data, str) and "\n" in data)
-
-
-_MAP, _SEQ, _STR = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:str"
-_Dumper.add_representer(dict, lambda d, v: d.represent_mapping(_MAP, v, flow_style=_short(v)))
-_Dumper.add_representer(list, lambda d, v: d.represent_sequence(_SEQ, v, flow_style=_short(v)))
-_Dumper.add_representer(
-    str, lambda d, v: d.represent_scalar(_STR, v, style="|" if "\n" in v else None)
-)
-
-
-def yaml_dump(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [k for k, _ in pairs]
-    for key in keys:
-        if keys.count(key) > 1:
-            raise DefinitionError(f"duplicate key {key!r} in a JSON object")
-    return dict(pairs)
-
-
-def parse(text: str, format: str, source: str = "") -> Any:
-    """YAML or JSON text as data; syntax errors become DefinitionErrors with line and column."""
-    prefix = f"{source}: " if source else ""
-    try:
-        if format == "json":
-            return json.loads(text, object_pairs_hook=_no_duplicates)
-        return yaml.load(text, Loader=_Loader)  # a SafeLoader: builds plain data only
-    except json.JSONDecodeError as error:
-        line, column, problem = error.lineno, error.colno, error.msg
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        problem = "; ".join(p for p in (error.context, error.problem) if p)
-    except yaml.YAMLError as error:  # e.g. a reader error about a control character
-        raise DefinitionError(f"{prefix}invalid YAML: {error}") from None
-    except DefinitionError as error:
-        raise DefinitionError(f"{prefix}{error}") from None
-    raise DefinitionError(
-        f"{prefix}invalid {format.upper()} at line {line}, column {column}: {problem}",
-        line=line,
-        column=column,
-    )

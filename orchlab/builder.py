@@ -148,7 +148,7 @@ def var(
     return Variable(name, ValueType(type), collection, input, output, object, default, description)
 
 
-# --- assignees --------------------------------------------------------------------------------------
+# --- assignees -----------------------------------------------------------------------------------
 
 
 def user(username: str) -> Assignee:
@@ -168,7 +168,7 @@ def assignee_from(path: str) -> Assignee:
     return Assignee(AssigneeKind.REFERENCE, ref(path).path)
 
 
-# --- steps ---------------------------------------------------------------------------------------------
+# --- steps ---------------------------------------------------------------------------------------
 
 
 def background(
@@ -202,7 +202,7 @@ def interactive(
     notify: Notification | tuple[str, str] | str | None = None,
     description: str = "",
 ) -> InteractiveStep:
-    """An interactive step; `context` is the record the work item is about (e.g. `ref("$Record.Id")`)."""
+    """An interactive step; `context` is the record the work item is about (`$Record.Id`)."""
     if isinstance(notify, str):
         notify = Notification(notify)
     elif isinstance(notify, tuple):
@@ -237,7 +237,14 @@ def external(
     description: str = "",
 ) -> ExternalStep:
     return ExternalStep(
-        name, action, label, _entry(after, when), _refs(inputs), _refs(outputs), timeout, description
+        name,
+        action,
+        label,
+        _entry(after, when),
+        _refs(inputs),
+        _refs(outputs),
+        timeout,
+        description,
     )
 
 
@@ -246,7 +253,7 @@ def evaluate(flow: str, **inputs: Any) -> EvaluationFlow:
     return EvaluationFlow(flow, tuple(inputs.items()))
 
 
-# --- elements ----------------------------------------------------------------------------------------
+# --- elements ------------------------------------------------------------------------------------
 
 
 def stage(
@@ -256,7 +263,7 @@ def stage(
     exit: Any = None,
     next: str | Connector | None = _AUTO,  # type: ignore[assignment]
     goto: bool = False,
-    on_fault: str | None = None,
+    on_fault: str | Connector | None = None,
     description: str = "",
 ) -> Stage:
     """A stage; `exit` is None (all steps complete), conditions, or `evaluate(...)`."""
@@ -266,7 +273,7 @@ def stage(
         label,
         _rule(exit, AllStepsComplete()),
         _connector(next, goto),
-        Connector(on_fault) if on_fault else None,
+        _connector(on_fault, False),
         description,
     )
 
@@ -304,7 +311,7 @@ def screen(name: str, *fields: Field, label: str = "", description: str = "") ->
     return Screen(name, tuple(fields), label, description)
 
 
-# --- the whole ---------------------------------------------------------------------------------------
+# --- the whole -----------------------------------------------------------------------------------
 
 
 def _wire(chain: Sequence[Element]) -> list[Element]:

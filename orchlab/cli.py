@@ -1,12 +1,12 @@
 """The `orchlab` command line.
 
-    orchlab validate FILE            exit 0 when valid, else the problems and exit 1
-    orchlab render FILE -o out.svg   also .png and .pdf
-    orchlab demo [--history PATH]    build the examples (and a demo history database)
-    orchlab run FILE --history H     deploy a definition and start a run
-    orchlab runs --history H         list runs
-    orchlab work-items --history H --user U
-    orchlab complete ITEM --user U --history H [--value name=value ...]
+orchlab validate FILE            exit 0 when valid, else the problems and exit 1
+orchlab render FILE -o out.svg   also .png and .pdf
+orchlab demo [--history PATH]    build the examples (and a demo history database)
+orchlab run FILE --history H     deploy a definition and start a run
+orchlab runs --history H         list runs
+orchlab work-items --history H --user U
+orchlab complete ITEM --user U --history H [--value name=value ...]
 """
 
 from __future__ import annotations
@@ -61,8 +61,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if errors:
         print(f"{args.file}: {len(errors)} error(s)", file=sys.stderr)
         return 1
-    print(f"{args.file}: {orch.name} v{orch.version} is valid"
-          + (f" ({len(problems)} warning(s))" if problems else ""))
+    print(
+        f"{args.file}: {orch.name} v{orch.version} is valid"
+        + (f" ({len(problems)} warning(s))" if problems else "")
+    )
     return 0
 
 
@@ -91,8 +93,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         orch = make()
         problems = validate(orch)
         steps = sum(len(s.steps) for s in orch.stages)
-        line = (f"built {orch.name}: {len(orch.stages)} stages, {steps} steps, "
-                f"{len(orch.decisions)} decisions; {len(problems)} problems")
+        line = (
+            f"built {orch.name}: {len(orch.stages)} stages, {steps} steps, "
+            f"{len(orch.decisions)} decisions; {len(problems)} problems"
+        )
         if out:
             from orchlab.serialize import save
 
@@ -115,8 +119,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         stats = populate(engine, clock, runs_per_process=args.runs, days=args.days)
         engine.store.checkpoint()
         engine.store.close()
-        print(f"wrote demo history {path}: {stats['runs']} runs, "
-              f"{stats['work_items_completed']} work items completed")
+        print(
+            f"wrote demo history {path}: {stats['runs']} runs, "
+            f"{stats['work_items_completed']} work items completed"
+        )
     return 0
 
 
@@ -136,8 +142,10 @@ def cmd_runs(args: argparse.Namespace) -> int:
     from orchlab.store import HistoryStore
 
     store = HistoryStore(args.history)
-    frame = store.sql("SELECT id, orchestration_name, status, current_stage, created_date, "
-                      "completed_date FROM runs ORDER BY id")
+    frame = store.sql(
+        "SELECT id, orchestration_name, status, current_stage, created_date, "
+        "completed_date FROM runs ORDER BY id"
+    )
     print(frame.to_string(index=False) if len(frame) else "no runs")
     return 0
 
@@ -169,8 +177,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--history", default=DEFAULT_HISTORY, help="DuckDB history file")
 
     def flows(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--flows", action="append", default=[], metavar="MODULE",
-                       help="import a module that registers flows (repeatable)")
+        p.add_argument(
+            "--flows",
+            action="append",
+            default=[],
+            metavar="MODULE",
+            help="import a module that registers flows (repeatable)",
+        )
 
     p = sub.add_parser("validate", help="check a definition (YAML or JSON)")
     p.add_argument("file")

@@ -71,7 +71,7 @@ def answer(screen: Screen, rng: random.Random, reject: float = 0.0) -> dict[str,
     values: dict[str, Any] = {}
     for f in screen.fields:
         if f.kind is FieldKind.CHECKBOX:
-            values[f.name] = rng.random() >= reject
+            values[f.name] = f.required or rng.random() >= reject
         elif f.kind is FieldKind.PICKLIST:
             rejected = "Rejected" in f.choices and rng.random() < reject
             values[f.name] = "Rejected" if rejected else f.choices[0]
@@ -129,33 +129,45 @@ def populate(
                     run = engine.state.runs[item.run_id]
                     plan = engine.plans[(run.name, run.version)]
                     screen = plan.screens[item.screen]  # type: ignore[index]
-                    engine.complete_work_item(item.id, _who(engine, item, rng),
-                                              answer(screen, rng, reject=0.2))
+                    engine.complete_work_item(
+                        item.id, _who(engine, item, rng), answer(screen, rng, reject=0.2)
+                    )
                     done += 1
             for item in engine.work_items():
                 if item.id not in scheduled:
                     scheduled.add(item.id)
                     mean = MEAN_HOURS.get(item.assignee or "", 6.0)
-                    at(clock.now() + dt.timedelta(hours=rng.expovariate(1 / mean)), "work",
-                       item.id)
+                    at(clock.now() + dt.timedelta(hours=rng.expovariate(1 / mean)), "work", item.id)
     return {"runs": len(engine.state.runs), "work_items_completed": done}
 
 
 def _arrive(engine: Engine, name: str, rng: random.Random) -> None:
     if name == "customer_qa_survey":
-        rid = engine.create_record("Installation__c", {"Name": f"Site {rng.randint(1, 999)}",
-                                                       "Status": "Scheduled"})
+        rid = engine.create_record(
+            "Installation__c", {"Name": f"Site {rng.randint(1, 999)}", "Status": "Scheduled"}
+        )
         engine.update_record(rid, {"Status": "Completed"})
     elif name == "case_escalation":
         owner = rng.choice(["ada", "dana"])
-        rid = engine.create_record("Case", {"CaseNumber": f"{rng.randint(1000, 9999)}",
-                                            "Severity": "Low", "Owner": owner,
-                                            "Amount": rng.randint(100, 2500)})
+        rid = engine.create_record(
+            "Case",
+            {
+                "CaseNumber": f"{rng.randint(1000, 9999)}",
+                "Severity": "Low",
+                "Owner": owner,
+                "Amount": rng.randint(100, 2500),
+            },
+        )
         engine.update_record(rid, {"Severity": "High"})
     elif name == "loan":
         amount = Decimal(rng.choice([0, 5_000, 20_000, 45_000, 80_000, 120_000]))
-        engine.start_run("Loan", {"application_id": f"APP-{rng.randint(1000, 9999)}",
-                                  "applicant": rng.choice(["Lee", "Kim", "Ngo", "Ortiz"]),
-                                  "amount": amount})
+        engine.start_run(
+            "Loan",
+            {
+                "application_id": f"APP-{rng.randint(1000, 9999)}",
+                "applicant": rng.choice(["Lee", "Kim", "Ngo", "Ortiz"]),
+                "amount": amount,
+            },
+        )
     else:
         engine.create_record("Employee__c", {"Name": rng.choice(["Ann", "Ben", "Cy", "Di"])})

@@ -59,7 +59,9 @@ class Directory:
         self.users[username] = user
         return user
 
-    def _members(self, kind: str, name: str, members: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    def _members(
+        self, kind: str, name: str, members: list[str] | tuple[str, ...]
+    ) -> tuple[str, ...]:
         unknown = [m for m in members if m not in self.users]
         if unknown:
             raise DirectoryError(
@@ -68,7 +70,9 @@ class Directory:
             )
         return tuple(members)
 
-    def add_group(self, name: str, members: list[str] | tuple[str, ...] = (), label: str = "") -> Group:
+    def add_group(
+        self, name: str, members: list[str] | tuple[str, ...] = (), label: str = ""
+    ) -> Group:
         group = Group(name, self._members("group", name, members), label or name)
         self.groups[name] = group
         return group
@@ -81,7 +85,9 @@ class Directory:
         label: str = "",
         email: str = "",
     ) -> Queue:
-        queue = Queue(name, self._members("queue", name, members), Routing(routing), label or name, email)
+        queue = Queue(
+            name, self._members("queue", name, members), Routing(routing), label or name, email
+        )
         self.queues[name] = queue
         return queue
 

@@ -49,7 +49,7 @@ ESCALATION_THRESHOLD = 1000  # same rule as the BPMN anchor: amount > 1000 escal
 LOAN_THRESHOLD = 50_000
 
 
-# --- flows the examples call --------------------------------------------------------------------------
+# --- flows the examples call ---------------------------------------------------------------------
 
 
 @registry.flow("get_customer_email", inputs={"record_id": str}, outputs={"email": str})
@@ -104,11 +104,11 @@ def send_welcome_pack(employee_id: str) -> dict[str, bool]:
     return {"sent": True}
 
 
-# --- 1. Customer QA survey ---------------------------------------------------------------------------
+# --- 1. Customer QA survey -----------------------------------------------------------------------
 
 
 def customer_qa_survey() -> Orchestration:
-    """After an installation is completed: survey the customer; roof and electro review in parallel."""
+    """After an installation: survey the customer; roof and electro reviews in parallel."""
     review = [
         Field("passed", "checkbox", "Installation passes review", default=False),
         Field("notes", "long_text", "Findings", max_length=2000),
@@ -162,11 +162,11 @@ def customer_qa_survey() -> Orchestration:
     )
 
 
-# --- 2. Case escalation ----------------------------------------------------------------------------------
+# --- 2. Case escalation --------------------------------------------------------------------------
 
 
 def case_escalation() -> Orchestration:
-    """Case escalation on a severity spike: Triage -> (Escalation if amount > 1000) -> Work -> Close."""
+    """Severity spike: Triage -> (Escalation if amount > 1000) -> Work -> Close."""
     done = Field("resolution", "text", "What was done", required=True, max_length=255)
     return orchestration(
         "Case_Escalation",
@@ -248,7 +248,9 @@ def case_escalation() -> Orchestration:
         screens=[
             screen(
                 "triage_form",
-                Field("priority", "picklist", "Priority", required=True, choices=("P1", "P2", "P3")),
+                Field(
+                    "priority", "picklist", "Priority", required=True, choices=("P1", "P2", "P3")
+                ),
                 Field("notes", "long_text", "Notes"),
                 label="Triage",
             ),
@@ -267,11 +269,11 @@ def case_escalation() -> Orchestration:
     )
 
 
-# --- 3. Loan -------------------------------------------------------------------------------------------------
+# --- 3. Loan -------------------------------------------------------------------------------------
 
 
 def loan() -> Orchestration:
-    """Loan: Intake -> amount decision (Escalation if over 50,000) -> Approval -> Funding (+ fault path)."""
+    """Intake -> amount decision (Escalation over 50,000) -> Approval -> Funding (+ fault path)."""
     return orchestration(
         "Loan",
         stage(
@@ -397,11 +399,11 @@ def loan() -> Orchestration:
     )
 
 
-# --- 4. Employee onboarding ------------------------------------------------------------------------------------
+# --- 4. Employee onboarding ----------------------------------------------------------------------
 
 
 def employee_onboarding() -> Orchestration:
-    """IT, the manager, facilities and HR each do their part; rejected paperwork loops back to HR."""
+    """IT, the manager, facilities and HR do their part; rejected paperwork loops back to HR."""
     emp = ref("$Record.Id")
     return orchestration(
         "Employee_Onboarding",
@@ -470,9 +472,7 @@ def employee_onboarding() -> Orchestration:
             screen(
                 "it_form", Field("username", "text", "Username", required=True), label="Accounts"
             ),
-            screen(
-                "buddy_form", Field("buddy", "text", "Buddy", required=True), label="Buddy"
-            ),
+            screen("buddy_form", Field("buddy", "text", "Buddy", required=True), label="Buddy"),
             screen(
                 "desk_form",
                 Field("desk", "text", "Desk", required=True, regex=r"[A-Z]-\d{3}"),

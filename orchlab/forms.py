@@ -30,8 +30,10 @@ class FormInvalid(ValueError):
 
 
 def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str | list | tuple) and len(value) == 0) or (
-        isinstance(value, str) and not value.strip()
+    return (
+        value is None
+        or (isinstance(value, str | list | tuple) and len(value) == 0)
+        or (isinstance(value, str) and not value.strip())
     )
 
 
@@ -74,7 +76,9 @@ def _coerce(f: Field, value: Any) -> Any:
         try:
             return dt.datetime.fromisoformat(str(value).strip())
         except ValueError:
-            raise ValueError(f"expected a date and time like 2026-01-31T09:30, got {value!r}") from None
+            raise ValueError(
+                f"expected a date and time like 2026-01-31T09:30, got {value!r}"
+            ) from None
     if kind is FieldKind.MULTI_SELECT:
         items = [v.strip() for v in value.split(";")] if isinstance(value, str) else list(value)
         bad = [v for v in items if v not in f.choices]

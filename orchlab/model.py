@@ -56,7 +56,7 @@ def _tuple(obj: Any, name: str) -> None:
 
 
 def _mapping(obj: Any, name: str) -> None:
-    """Input maps are stored as sorted tuples of pairs so definitions stay hashable and comparable."""
+    """Input maps are stored as tuples of pairs, so definitions stay hashable and comparable."""
     value = getattr(obj, name)
     if isinstance(value, dict):
         object.__setattr__(obj, name, tuple(value.items()))
@@ -186,7 +186,7 @@ StageExit = AllStepsComplete | Requirements | EvaluationFlow
 StepExit = FormSubmitted | Requirements | EvaluationFlow
 
 
-# --- steps ------------------------------------------------------------------------------------------
+# --- steps ---------------------------------------------------------------------------------------
 
 
 class AssigneeKind(StrEnum):
@@ -198,7 +198,7 @@ class AssigneeKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Assignee:
-    """Who gets the work item: a user (by username), a group or queue (by API name), or a reference."""
+    """Who gets the work item: a user (username), a group or queue (API name), or a reference."""
 
     kind: AssigneeKind
     name: str
@@ -281,7 +281,7 @@ class ExternalStep:
 Step = BackgroundStep | InteractiveStep | ExternalStep
 
 
-# --- elements on the path ---------------------------------------------------------------------------
+# --- elements on the path ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,7 +345,7 @@ class End:
 Element = Stage | Decision | End
 
 
-# --- screens ------------------------------------------------------------------------------------------
+# --- screens -------------------------------------------------------------------------------------
 
 
 class FieldKind(StrEnum):
@@ -425,7 +425,7 @@ class Screen:
         raise KeyError(f"screen {self.name!r} has no field {name!r}")
 
 
-# --- the orchestration ----------------------------------------------------------------------------------
+# --- the orchestration ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -505,4 +505,3 @@ class Orchestration:
 def label_of(obj: Any) -> str:
     """The label shown to people: `label` when set, else the API name."""
     return getattr(obj, "label", "") or obj.name
-

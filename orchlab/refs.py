@@ -1,4 +1,4 @@
-"""References: names that point at data while a run is going (`$Record.Severity`, `Review.Outputs.ok`).
+"""References: names that point at data in a run (`$Record.Severity`, `Review.Outputs.ok`).
 
 A reference is kept as its text; what it points at (a stage, a step, a variable)
 is decided against a definition by `orchlab.validate` and the engine.

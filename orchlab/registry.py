@@ -130,7 +130,9 @@ class Registry:
         try:
             return self._specs[name]
         except KeyError:
-            raise KeyError(f"no flow, evaluation flow or action named {name!r} is registered") from None
+            raise KeyError(
+                f"no flow, evaluation flow or action named {name!r} is registered"
+            ) from None
 
     def __contains__(self, name: object) -> bool:
         return name in self._specs

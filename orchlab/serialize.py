@@ -1,14 +1,14 @@
 """Definitions to and from plain dicts, JSON and YAML files, such that `load(save(x)) == x`.
 
-The file uses the builder's words. Each element is a mapping whose first key names its
-type and its API name (`stage: Triage`); steps do the same (`background: Score`). Fields
-at their defaults are left out, so a hand-written file stays short::
+The file uses the builder's words. An element is a mapping whose first key names its type
+and holds its API name (`stage: Triage`); a step likewise (`background: Score`). Fields at
+their defaults are left out, so a hand-written file stays short::
 
     schema_version: 1
     name: Case_Escalation
     label: Case escalation
     version: 1
-    start:                        # left out: autolaunched (started with start_run)
+    start:                        # left out: autolaunched (runs start with start_run)
       type: record                # record | autolaunched
       object: Case
       on: update                  # create | update | create_or_update
@@ -21,22 +21,22 @@ at their defaults are left out, so a hand-written file stays short::
         label: Triage
         fields:
           - {name: priority, kind: picklist, required: true, choices: [P1, P2]}
-    elements:                     # the path starts at the first element (else `first: Name`)
+    elements:                     # the path starts at the first element (else: first: Name)
       - stage: Triage
         steps:
-          - background: Score     # background (flow) | interactive (screen) | external (action)
+          - background: Score     # background: flow | interactive: screen | external: action
             flow: score_case
             inputs: {amount: {ref: $Record.Amount}}
             outputs: {score: case_score}       # flow output -> orchestration variable
           - interactive: Triage_review
             screen: triage_form
             assignee: {queue: Support_Tier2}   # user | group | queue | reference
-            after: [Score]        # entry; or `when: <conditions>` or `when: {evaluation: flow}`
+            after: [Score]        # entry; or when: <conditions> | {evaluation: flow, inputs: {}}
             context: {ref: $Record.Id}
             notify: {subject: 'Case {!$Record.CaseNumber}', body: Please triage.}
             done_when: {evaluation: review_done, inputs: {case: {ref: $Record.Id}}}
         exit: {logic: or, items: [[Triage_review.Outputs.priority, equals, P1]]}
-        next: Amount_check        # or {to: Name, goto: true}; left out: the path ends here
+        next: Amount_check        # or {goto: Name}: a Go To connector; left out: the path ends
         on_fault: Recovery
       - decision: Amount_check
         outcomes:
@@ -45,15 +45,17 @@ at their defaults are left out, so a hand-written file stays short::
         default_label: Standard
       - end: Done
 
-Values: text, numbers, true/false, null and lists are written as they are, dates and
+Values: text, numbers, true/false, null and lists are written as they are, and dates and
 datetimes as YAML timestamps. Anything else is a mapping with one key: `{ref: $Record.Id}`
-(a reference; plain text is always a literal), `{decimal: '12.50'}`, `{date: '2024-01-31'}`,
-`{datetime: '2024-01-31T09:30:00+00:00'}` (JSON uses these for all dates) or `{record: {...}}`.
+(a reference; plain text is always a literal), `{decimal: '12.50'}`, `{date: 2024-01-31}`,
+`{datetime: '2024-01-31T09:30:00+00:00'}` (JSON uses these two for all dates) or
+`{record: {...}}` (a literal mapping). Tuple values come back as lists, and a datetime's
+`fold` (set only for the repeated hour when clocks go back) is not kept.
 
-Conditions: `{logic: and | or | '1 AND (2 OR 3)', items: [...]}`, or just the list of
-items (all must hold). An item is `[left, operator, right]`, `[left, operator]` for the
-unary is_null, is_blank, is_changed and was_set, or `{left: ..., op: ..., right: ...}`;
-`left` is a reference path, and operators are spelled any way `parse_operator` accepts.
+Conditions: a list of items that must all hold, or `{logic: or | '1 AND (2 OR 3)', items:
+[...]}`. An item is `[left, operator, right]`, `[left, operator]` for the unary is_null,
+is_blank, is_changed and was_set, or `{left: ..., op: ..., right: ...}`; `left` is a
+reference path, and operators may be spelled any way `parse_operator` reads (`'>'`, `IsNull`).
 
 Files carry `schema_version`; `from_dict` upgrades older ones through `MIGRATIONS`.
 """
@@ -63,27 +65,27 @@ from __future__ import annotations
 import copy
 import json
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from orchlab import model as m
+from orchlab._dialect import parse, yaml_dump
 from orchlab._serial import (
     KINDS,
+    REQUIRED,
     DefinitionError,
     Kind,
     Node,
+    decode_value,
     encode_value,
     enum_kind,
     listing,
-    parse,
     read_fields,
     record,
     show,
     spec,
     write_fields,
-    yaml_dump,
 )
 from orchlab.conditions import Condition, Conditions, Operator, parse_operator
 from orchlab.values import ValueType
@@ -93,20 +95,19 @@ __all__ += ["dumps", "loads", "save", "load"]
 
 SCHEMA_VERSION = 1
 
-# from_version -> a function upgrading a definition dict to from_version + 1. `from_dict`
-# hands each one a deep copy and sets schema_version itself, so a migration only moves fields:
-#
-#     def _v1_to_v2(data: dict) -> dict:
-#         """Version 2 renamed `next` to `then`."""
-#         for element in data.get("elements", []):
-#             if "next" in element:
-#                 element["then"] = element.pop("next")
-#         return data
-#
-#     MIGRATIONS[1] = _v1_to_v2  # together with SCHEMA_VERSION = 2
-#
-# Version 1 is the first format, so there is nothing to upgrade yet.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+def _unversioned(data: dict[str, Any]) -> dict[str, Any]:
+    """0 -> 1: a dict without `schema_version` (version 0) is in version 1's format: no-op.
+
+    The pattern of every migration: it gets a deep copy of a version-n dict and returns it as
+    version n + 1 (`from_dict` sets `schema_version`). Were version 2 to rename `next` to
+    `then`, say, `MIGRATIONS[1]` would do ``for e in data["elements"]: e["then"] = e.pop("next")``.
+    """
+    return data
+
+
+# from_version -> the function upgrading a definition dict from it to from_version + 1.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _unversioned}
 
 _UNARY = frozenset({Operator.IS_NULL, Operator.IS_BLANK, Operator.IS_CHANGED, Operator.WAS_SET})
 
@@ -123,7 +124,7 @@ def _write_conditions(block: Conditions | None, path: str, key: str, native: boo
         if c.right is not None or c.operator not in _UNARY:  # [left, is_null] needs no right
             item.append(encode_value(c.right, f"{path} {key} items[{i}]".strip(), native))
         items.append(item)
-    return {"logic": block.logic, "items": items}
+    return items if block.logic == "and" else {"logic": block.logic, "items": items}
 
 
 def _read_conditions(node: Node, key: str, default: Any) -> Any:
@@ -141,7 +142,7 @@ def _conditions(data: Any, path: str) -> Conditions:
 def _condition(item: Any, path: str) -> Condition:
     if isinstance(item, Mapping):
         node = Node(item, path, ("left", "op", "right"))
-        left, op = node.get("left", "a reference", lambda v: True, None), node.text("op")
+        left, op = node.get("left", "a reference path", lambda v: True, REQUIRED), node.text("op")
         right, has_right = item.get("right"), "right" in item
     elif isinstance(item, list) and len(item) in (2, 3):
         left, op, has_right = item[0], item[1], len(item) == 3
@@ -156,24 +157,17 @@ def _condition(item: Any, path: str) -> Condition:
     except ValueError as error:
         raise DefinitionError(f"{path}: operator: {error}") from None
     if not has_right and operator not in _UNARY:
-        raise DefinitionError(
-            f"{path}: operator {operator} needs a right side: [left, {op}, right]"
-        )
-    left, right = _decode(left, f"{path} left"), _decode(right, f"{path} right")
+        raise DefinitionError(f"{path}: operator {operator} needs a right side: [left, {op}, x]")
+    left, right = decode_value(left, f"{path} left"), decode_value(right, f"{path} right")
     try:
         return Condition(left, operator, right)
     except ValueError as error:  # a ConditionError or an empty reference path
         raise DefinitionError(f"{path} left: expected a reference path; {error}") from None
 
 
-def _decode(data: Any, where: str) -> Any:
-    return KINDS["value"].read(Node({"v": data}, where, ("v",)), "v", None)
-
-
-_K: dict[str, Kind] = dict(KINDS)
+_K: dict[str, Kind] = {**KINDS, "conditions": Kind(_write_conditions, _read_conditions)}
 _K |= {"event": enum_kind(m.TriggerEvent), "value_type": enum_kind(ValueType)}
 _K |= {"field_kind": enum_kind(m.FieldKind)}
-_K["conditions"] = Kind(_write_conditions, _read_conditions)
 _EVALUATION = spec("evaluation=flow inputs:map", _K)
 
 
@@ -201,7 +195,7 @@ def _read_connector(node: Node, key: str, default: Any) -> Any:
     expected = "an element name or {goto: Name} (a Go To connector)"
     data = node.get(key, expected, lambda v: isinstance(v, str | Mapping), default)
     if not isinstance(data, Mapping):
-        return data and m.Connector(data)
+        return m.Connector(data) if isinstance(data, str) else data
     return m.Connector(Node(data, node.inner(key), ("goto",)).text("goto"), goto=True)
 
 
@@ -248,22 +242,15 @@ _K["start"] = Kind(
 
 # --- the tables: file keys in the order they are written ------------------------------------
 _IO = "after=entry:after when=entry:rule inputs:map outputs:outputs"
+_BACKGROUND = f"background=name flow label {_IO} description"
+_INTERACTIVE = f"interactive=name screen assignee:assignee label {_IO} context=context_record:value"
+_INTERACTIVE += " notify=notification:notify done_when=exit:rule description"
+_EXTERNAL = f"external=name action label {_IO} timeout:number description"
 _K["steps"] = listing(
     {
-        "background": (m.BackgroundStep, spec(f"background=name label flow {_IO} description", _K)),
-        "interactive": (
-            m.InteractiveStep,
-            spec(
-                f"interactive=name label screen assignee:assignee {_IO} "
-                "context=context_record:value notify=notification:notify done_when=exit:rule "
-                "description",
-                _K,
-            ),
-        ),
-        "external": (
-            m.ExternalStep,
-            spec(f"external=name label action {_IO} timeout:number description", _K),
-        ),
+        "background": (m.BackgroundStep, spec(_BACKGROUND, _K)),
+        "interactive": (m.InteractiveStep, spec(_INTERACTIVE, _K)),
+        "external": (m.ExternalStep, spec(_EXTERNAL, _K)),
     }
 )
 _OUTCOME = spec("name label when=conditions:conditions to=next:connector", _K)
@@ -310,7 +297,7 @@ def from_dict(data: Mapping[str, Any]) -> m.Orchestration:
     """Build the definition from its dict form, upgrading an older schema_version first."""
     if not isinstance(data, Mapping):
         raise DefinitionError(f"(top level): expected a mapping; got {show(data)}")
-    version = data.get("schema_version", 1)  # version 1 was the first format: nothing is older
+    version = data.get("schema_version", 0)
     if type(version) is not int or version < 0:
         raise DefinitionError(
             f"(top level): field 'schema_version': expected a whole number; got {show(version)}"
@@ -348,10 +335,7 @@ def dumps(orch: m.Orchestration, format: str = "yaml") -> str:
 
 
 def loads(text: str, format: str | None = None, *, source: str = "") -> m.Orchestration:
-    """Read YAML or JSON text; `format=None` sniffs (JSON starts with '{').
-
-    `source` (a file name) starts every error message.
-    """
+    """Read YAML or JSON text (`None`: JSON if it starts with '{'); `source` prefixes errors."""
     if format is None:
         format = "json" if text.lstrip().startswith("{") else "yaml"
     data = parse(text, _check_format(format), source)
@@ -374,13 +358,13 @@ def save(orch: m.Orchestration, path: str | os.PathLike[str]) -> Path:
             f"{target}: expected a .yaml, .yml or .json suffix; got {target.suffix or 'none'!r}"
         )
     text = dumps(orch, _SUFFIXES[target.suffix.lower()])  # errors here leave the file alone
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")  # then swapped in whole
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
+        with open(tmp, "x", encoding="utf-8") as out:  # plain open: the umask sets the mode
             out.write(text)
         os.replace(tmp, target)
     except BaseException:
-        os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise
     return target
 

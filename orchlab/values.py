@@ -13,7 +13,9 @@ from typing import Any
 
 __all__ = ["ValueType", "Value", "type_of_value", "conforms", "comparable", "ORDERED_TYPES"]
 
-Value = str | int | float | bool | Decimal | dt.date | dt.datetime | None | list[Any] | dict[str, Any]
+Value = (
+    str | int | float | bool | Decimal | dt.date | dt.datetime | None | list[Any] | dict[str, Any]
+)
 
 
 class ValueType(StrEnum):

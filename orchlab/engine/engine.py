@@ -11,7 +11,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import json
-import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
@@ -101,7 +100,7 @@ class Engine:
         self.ids = Ids("R", self.store.run_count())
         self._record_ids = Ids("REC", len(self.state.records))
 
-    # --- loading and saving -------------------------------------------------------------------------------------
+    # --- loading and saving ----------------------------------------------------------------------
 
     def _load(self) -> None:
         from orchlab.serialize import from_dict
@@ -118,7 +117,9 @@ class Engine:
             members_of.setdefault(group, []).append(username)
         for name, label, kind, routing, email in groups:
             if kind == "Queue":
-                self.directory.add_queue(name, members_of.get(name, []), routing, label, email or "")
+                self.directory.add_queue(
+                    name, members_of.get(name, []), routing, label, email or ""
+                )
             else:
                 self.directory.add_group(name, members_of.get(name, []), label)
         for row in self.store.record_rows():
@@ -143,7 +144,7 @@ class Engine:
             self.flush()
 
     def flush(self) -> None:
-        """Commit what is pending. On failure, memory is rebuilt from the store and the error raised."""
+        """Commit what is pending; on failure, rebuild memory from the store and raise."""
         if not self._pending and not self._extra:
             return
         try:
@@ -200,7 +201,7 @@ class Engine:
         self._pending.append(row)
         return row
 
-    # --- definitions and directory ---------------------------------------------------------------------------------
+    # --- definitions and directory ---------------------------------------------------------------
 
     def deploy(self, orch: Orchestration, *, activate: bool = True) -> Orchestration:
         """Save a definition as a new version (refused if invalid) and make it the active one."""
@@ -216,23 +217,44 @@ class Engine:
         versions = [v for (n, v) in self.plans if n == orch.name]
         orch = replace(orch, version=max(versions, default=0) + 1)
         steps = [
-            (orch.name, orch.version, st.name, st.label or st.name, i + 1, j + 1, s.name,
-             s.label or s.name, s.step_type, getattr(s, "assignee", None) and s.assignee.name,
-             getattr(s, "assignee", None) and s.assignee.kind.value)
+            (
+                orch.name,
+                orch.version,
+                st.name,
+                st.label or st.name,
+                i + 1,
+                j + 1,
+                s.name,
+                s.label or s.name,
+                s.step_type,
+                getattr(s, "assignee", None) and s.assignee.name,
+                getattr(s, "assignee", None) and s.assignee.kind.value,
+            )
             for i, st in enumerate(orch.stages)
             for j, s in enumerate(st.steps)
         ]
         extra: list[tuple[str, list[Any]]] = []
         if activate:
             extra.append(("UPDATE definitions SET status = 'Inactive' WHERE name = ?", [orch.name]))
-        extra.append((
-            "INSERT INTO definitions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [orch.name, orch.version, orch.label, "Active" if activate else "Inactive",
-             orch.is_template, orch.source_template, self.clock.now(), json.dumps(to_dict(orch))],
-        ))
+        extra.append(
+            (
+                "INSERT INTO definitions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    orch.name,
+                    orch.version,
+                    orch.label,
+                    "Active" if activate else "Inactive",
+                    orch.is_template,
+                    orch.source_template,
+                    self.clock.now(),
+                    json.dumps(to_dict(orch)),
+                ],
+            )
+        )
         for step_row in steps:
-            extra.append(("INSERT INTO definition_steps VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                          list(step_row)))
+            extra.append(
+                ("INSERT INTO definition_steps VALUES (?,?,?,?,?,?,?,?,?,?,?)", list(step_row))
+            )
         self.store.append([], extra)
         self.plans[(orch.name, orch.version)] = Plan(orch)
         if activate:
@@ -242,54 +264,93 @@ class Engine:
     def activate(self, name: str, version: int) -> None:
         if (name, version) not in self.plans:
             raise NotFound(f"orchestration {name!r} has no version {version}")
-        self.store.append([], [
-            ("UPDATE definitions SET status = CASE WHEN version = ? THEN 'Active' "
-             "ELSE 'Inactive' END WHERE name = ?", [version, name]),
-        ])
+        self.store.append(
+            [],
+            [
+                (
+                    "UPDATE definitions SET status = CASE WHEN version = ? THEN 'Active' "
+                    "ELSE 'Inactive' END WHERE name = ?",
+                    [version, name],
+                ),
+            ],
+        )
         self.active[name] = version
 
     def definition(self, name: str, version: int | None = None) -> Orchestration:
         version = version or self.active.get(name)
         if version is None or (name, version) not in self.plans:
-            raise NotFound(f"no deployed orchestration {name!r}" + (f" v{version}" if version else ""))
+            raise NotFound(
+                f"no deployed orchestration {name!r}" + (f" v{version}" if version else "")
+            )
         return self.plans[(name, version)].orch
 
-    def add_user(self, username: str, name: str = "", email: str = "", *, admin: bool = False) -> None:
+    def add_user(
+        self, username: str, name: str = "", email: str = "", *, admin: bool = False
+    ) -> None:
         user = self.directory.add_user(username, name, email, admin=admin)
-        self.store.append([], [("INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?)",
-                                [user.username, user.name, user.email, user.is_admin])])
+        self.store.append(
+            [],
+            [
+                (
+                    "INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?)",
+                    [user.username, user.name, user.email, user.is_admin],
+                )
+            ],
+        )
 
-    def add_group(self, name: str, members: list[str] | tuple[str, ...] = (), label: str = "") -> None:
+    def add_group(
+        self, name: str, members: list[str] | tuple[str, ...] = (), label: str = ""
+    ) -> None:
         group = self.directory.add_group(name, members, label)
         self._save_members(name, "Group", group.label, None, "", group.members)
 
-    def add_queue(self, name: str, members: list[str] | tuple[str, ...] = (),
-                  routing: Routing | str = Routing.POOL, label: str = "", email: str = "") -> None:
+    def add_queue(
+        self,
+        name: str,
+        members: list[str] | tuple[str, ...] = (),
+        routing: Routing | str = Routing.POOL,
+        label: str = "",
+        email: str = "",
+    ) -> None:
         queue = self.directory.add_queue(name, members, routing, label, email)
         self._save_members(name, "Queue", queue.label, queue.routing.value, email, queue.members)
 
-    def _save_members(self, name: str, kind: str, label: str, routing: str | None, email: str,
-                      members: tuple[str, ...]) -> None:
+    def _save_members(
+        self,
+        name: str,
+        kind: str,
+        label: str,
+        routing: str | None,
+        email: str,
+        members: tuple[str, ...],
+    ) -> None:
         extra: list[tuple[str, list[Any]]] = [
-            ("INSERT OR REPLACE INTO directory_groups VALUES (?, ?, ?, ?, ?)",
-             [name, label, kind, routing, email]),
+            (
+                "INSERT OR REPLACE INTO directory_groups VALUES (?, ?, ?, ?, ?)",
+                [name, label, kind, routing, email],
+            ),
             ("DELETE FROM members WHERE group_name = ?", [name]),
         ]
         extra += [("INSERT INTO members VALUES (?, ?)", [name, m]) for m in members]
         self.store.append([], extra)
 
-    # --- records and triggers ---------------------------------------------------------------------------------------
+    # --- records and triggers --------------------------------------------------------------------
 
-    def create_record(self, object: str, fields: Mapping[str, Any] | None = None,
-                      id: str | None = None) -> str:
+    def create_record(
+        self, object: str, fields: Mapping[str, Any] | None = None, id: str | None = None
+    ) -> str:
         """Create a record; record-triggered orchestrations on its object may start."""
         with self._call():
             rid = id or self._record_ids.next()
             if rid in self.state.records:
                 raise EngineError(f"record {rid!r} already exists; expected a new id")
             data = dict(fields or {})
-            self._emit(Kind.CREATE_RECORD, None, context=rid,
-                       payload=({"id": rid, "object": object, "fields": data}))
+            self._emit(
+                Kind.CREATE_RECORD,
+                None,
+                context=rid,
+                payload=({"id": rid, "object": object, "fields": data}),
+            )
             self._trigger(rid, object, data, None, TriggerEvent.CREATE)
         return rid
 
@@ -302,9 +363,19 @@ class Engine:
             prior = record["fields"]
             new = {**prior, **fields}
             changed = frozenset(k for k in fields if prior.get(k) != fields[k])
-            self._emit(Kind.UPDATE_RECORD, None, context=record_id, payload=(
-                {"id": record_id, "object": record["object"], "fields": new,
-                 "changed": sorted(changed)}))
+            self._emit(
+                Kind.UPDATE_RECORD,
+                None,
+                context=record_id,
+                payload=(
+                    {
+                        "id": record_id,
+                        "object": record["object"],
+                        "fields": new,
+                        "changed": sorted(changed),
+                    }
+                ),
+            )
             self._trigger(record_id, record["object"], new, prior, TriggerEvent.UPDATE, changed)
             for run_id in sorted(self.state.record_runs.get(record_id, ())):
                 run = self.state.runs.get(run_id)
@@ -317,8 +388,15 @@ class Engine:
             raise NotFound(f"record {record_id!r} does not exist")
         return {"Id": record_id, **found["fields"]}
 
-    def _trigger(self, rid: str, object: str, fields: dict[str, Any], prior: dict[str, Any] | None,
-                 event: TriggerEvent, changed: frozenset[str] = frozenset()) -> None:
+    def _trigger(
+        self,
+        rid: str,
+        object: str,
+        fields: dict[str, Any],
+        prior: dict[str, Any] | None,
+        event: TriggerEvent,
+        changed: frozenset[str] = frozenset(),
+    ) -> None:
         for name, version in sorted(self.active.items()):
             plan = self.plans[(name, version)]
             start = plan.orch.start
@@ -328,7 +406,9 @@ class Engine:
                 continue
             if start.conditions is not None:
                 probe: Any = _Probe(rid, prior)
-                if not plan.check(start.conditions, Scope(plan, probe, self.state.records, changed)):
+                if not plan.check(
+                    start.conditions, Scope(plan, probe, self.state.records, changed)
+                ):
                     continue
                 if start.only_when_changed and prior is not None:
                     before = {rid: {"object": object, "fields": prior}}
@@ -336,41 +416,64 @@ class Engine:
                         continue  # it held before the update too
             self._start(plan, {}, rid, object, prior)
 
-    # --- starting runs ----------------------------------------------------------------------------------------------------
+    # --- starting runs ---------------------------------------------------------------------------
 
-    def start_run(self, name: str, inputs: Mapping[str, Any] | None = None, *,
-                  version: int | None = None, record_id: str | None = None) -> Run:
+    def start_run(
+        self,
+        name: str,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        version: int | None = None,
+        record_id: str | None = None,
+    ) -> Run:
         """Start a run of the active (or given) version with input variables."""
         orch = self.definition(name, version)
         plan = self.plans[(orch.name, orch.version)]
         given = dict(inputs or {})
-        unknown = sorted(k for k in given if k not in plan.variables or not plan.variables[k].is_input)
+        unknown = sorted(
+            k for k in given if k not in plan.variables or not plan.variables[k].is_input
+        )
         if unknown:
             expected = sorted(v.name for v in orch.variables if v.is_input)
-            raise EngineError(f"orchestration {name!r}: unknown input variables {unknown}; "
-                              f"expected some of {expected}")
+            raise EngineError(
+                f"orchestration {name!r}: unknown input variables {unknown}; "
+                f"expected some of {expected}"
+            )
         with self._call():
             record = self.state.records.get(record_id or "")
             run = self._start(plan, given, record_id, record["object"] if record else None, None)
         return run
 
-    def _start(self, plan: Plan, inputs: dict[str, Any], record_id: str | None,
-               record_type: str | None, prior: dict[str, Any] | None) -> Run:
+    def _start(
+        self,
+        plan: Plan,
+        inputs: dict[str, Any],
+        record_id: str | None,
+        record_type: str | None,
+        prior: dict[str, Any] | None,
+    ) -> Run:
         variables = {v.name: v.default for v in plan.orch.variables}
         variables.update(inputs)
         run_id = self.ids.next()
         payload = {"variables": variables, "record_id": record_id, "record_type": record_type}
         if prior is not None:
             payload["prior"] = prior
-        self._emit(Kind.START_INSTANCE, None, instance_id=run_id, orchestration_name=plan.name,
-                   orchestration_version=plan.version, status=RunStatus.IN_PROGRESS,
-                   context=record_id, payload=(payload))
+        self._emit(
+            Kind.START_INSTANCE,
+            None,
+            instance_id=run_id,
+            orchestration_name=plan.name,
+            orchestration_version=plan.version,
+            status=RunStatus.IN_PROGRESS,
+            context=record_id,
+            payload=(payload),
+        )
         self._touched.add(run_id)
         run = self.state.runs[run_id]
         self._advance(run)
         return run
 
-    # --- the evaluation loop ------------------------------------------------------------------------------------------------
+    # --- the evaluation loop ---------------------------------------------------------------------
 
     def _advance(self, run: Run, changed: frozenset[str] = frozenset()) -> None:
         """Drive a run until it waits for a person, an event, or ends."""
@@ -395,10 +498,13 @@ class Engine:
             self._emit(Kind.END_INSTANCE, run, status=RunStatus.COMPLETED, duration=duration)
             return False
         if run.visits.get(element.name, 0) >= self.max_visits:
-            loop = " -> ".join(run.path[-6:] + [element.name])
-            self._fail_run(run, f"Go To loop stopped: element {element.name!r} was entered "
-                                f"{self.max_visits} times (path {loop}); raise max_visits or fix "
-                                "the loop's exit condition")
+            loop = " -> ".join([*run.path[-6:], element.name])
+            self._fail_run(
+                run,
+                f"Go To loop stopped: element {element.name!r} was entered "
+                f"{self.max_visits} times (path {loop}); raise max_visits or fix "
+                "the loop's exit condition",
+            )
             return False
         if isinstance(element, Decision):
             chosen, target = None, element.default
@@ -406,19 +512,39 @@ class Engine:
                 if plan.check(outcome.conditions, scope):
                     chosen, target = outcome.name, outcome.next
                     break
-            self._emit(Kind.TAKE_OUTCOME, run, status="Completed", comments=chosen,
-                       payload=({"decision": element.name, "outcome": chosen,
-                                      "next": target.target if target else None}))
+            self._emit(
+                Kind.TAKE_OUTCOME,
+                run,
+                status="Completed",
+                comments=chosen,
+                payload=(
+                    {
+                        "decision": element.name,
+                        "outcome": chosen,
+                        "next": target.target if target else None,
+                    }
+                ),
+            )
             return True
         self._start_stage(plan, run, element)
         return True
 
     def _start_stage(self, plan: Plan, run: Run, stage: Stage) -> None:
         stage_id = f"{run.id}-S{run.stage_count + 1}"
-        self._emit(Kind.START_STAGE, run, stage_instance_id=stage_id, stage_name=stage.name,
-                   status=Status.IN_PROGRESS,
-                   payload=({"position": plan.position[stage.name], "label": stage.label
-                                  or stage.name, "steps": [s.name for s in stage.steps]}))
+        self._emit(
+            Kind.START_STAGE,
+            run,
+            stage_instance_id=stage_id,
+            stage_name=stage.name,
+            status=Status.IN_PROGRESS,
+            payload=(
+                {
+                    "position": plan.position[stage.name],
+                    "label": stage.label or stage.name,
+                    "steps": [s.name for s in stage.steps],
+                }
+            ),
+        )
 
     def _evaluate_stage(self, plan: Plan, run: Run, stage_run: StageRun, scope: Scope) -> bool:
         """One pass over the current stage; True if something moved (evaluate again)."""
@@ -433,8 +559,11 @@ class Engine:
                     if self._entry_holds(plan, step, stage_run, scope):
                         self._start_step(plan, run, stage_run, step, scope)
                         moved = True
-                elif (watch_exit and status is in_progress
-                      and self._rule_holds(plan, step.exit, scope, f"step {step.name!r} exit")):  # type: ignore[union-attr]
+                elif (
+                    watch_exit
+                    and status is in_progress
+                    and self._rule_holds(plan, step.exit, scope, f"step {step.name!r} exit")
+                ):  # type: ignore[union-attr]
                     self._end_interactive(run, stage_run, step, None, {})  # type: ignore[arg-type]
                     moved = True
             except _StepFailed as exc:
@@ -452,8 +581,13 @@ class Engine:
                 self._fail_stage(plan, run, stage_run, stage, str(exc))
                 return run.status is RunStatus.IN_PROGRESS
         if done:
-            self._close_stage(run, stage_run, Kind.END_STAGE, Status.COMPLETED,
-                              stage.next.target if stage.next else None)
+            self._close_stage(
+                run,
+                stage_run,
+                Kind.END_STAGE,
+                Status.COMPLETED,
+                stage.next.target if stage.next else None,
+            )
             return True
         return moved
 
@@ -473,15 +607,22 @@ class Engine:
             except Exception as exc:
                 raise _StepFailed(f"{where}: {exc}") from None
         if isinstance(rule, EvaluationFlow):
-            result = self._call_flow(rule.flow, FlowKind.EVALUATION, plan.inputs(rule.inputs, scope),
-                                     where)
+            result = self._call_flow(
+                rule.flow, FlowKind.EVALUATION, plan.inputs(rule.inputs, scope), where
+            )
             if isinstance(result, Mapping):
                 result = result.get("isOrchestrationConditionMet")
             return bool(result)
         return True
 
-    def _call_flow(self, name: str, kind: FlowKind, inputs: dict[str, Any], where: str,
-                   timeout: float | None = None) -> Any:
+    def _call_flow(
+        self,
+        name: str,
+        kind: FlowKind,
+        inputs: dict[str, Any],
+        where: str,
+        timeout: float | None = None,
+    ) -> Any:
         try:
             spec = self.registry.get(name)
         except KeyError as exc:
@@ -492,16 +633,24 @@ class Engine:
             future = _executor().submit(spec.fn, **inputs)
             return future.result(timeout=timeout)
         except cf.TimeoutError:
-            raise _StepFailed(f"{where}: {kind.value} {name!r} timed out after {timeout:g} s") from None
+            raise _StepFailed(
+                f"{where}: {kind.value} {name!r} timed out after {timeout:g} s"
+            ) from None
         except Exception as exc:
-            raise _StepFailed(f"{where}: {kind.value} {name!r} raised "
-                              f"{type(exc).__name__}: {exc}") from None
+            raise _StepFailed(
+                f"{where}: {kind.value} {name!r} raised {type(exc).__name__}: {exc}"
+            ) from None
 
-    def _start_step(self, plan: Plan, run: Run, stage_run: StageRun, step: Step,
-                    scope: Scope) -> None:
+    def _start_step(
+        self, plan: Plan, run: Run, stage_run: StageRun, step: Step, scope: Scope
+    ) -> None:
         step_id = stage_run.steps[step.name].id
-        ids = {"stage_instance_id": stage_run.id, "stage_name": stage_run.name,
-               "step_instance_id": step_id, "step_name": step.name}
+        ids = {
+            "stage_instance_id": stage_run.id,
+            "stage_name": stage_run.name,
+            "step_instance_id": step_id,
+            "step_name": step.name,
+        }
         try:
             inputs = plan.inputs(step.inputs, scope)
         except Exception as exc:
@@ -518,11 +667,17 @@ class Engine:
         outputs = dict(result or {})
         variables = {var: outputs.get(out) for out, var in step.outputs}
         started = stage_run.steps[step.name].started or self.clock.now()
-        self._emit(Kind.END_STEP, run, status=Status.COMPLETED, actor="automated-process",
-                   duration=(self.clock.now() - started).total_seconds(),
-                   payload=({"outputs": outputs, "variables": variables}), **ids)
+        self._emit(
+            Kind.END_STEP,
+            run,
+            status=Status.COMPLETED,
+            actor="automated-process",
+            duration=(self.clock.now() - started).total_seconds(),
+            payload=({"outputs": outputs, "variables": variables}),
+            **ids,
+        )
 
-    # --- work items ------------------------------------------------------------------------------------------------------------
+    # --- work items ------------------------------------------------------------------------------
 
     def _resolve_assignee(self, step: InteractiveStep, scope: Scope) -> tuple[str, str]:
         assignee = step.assignee
@@ -533,14 +688,20 @@ class Engine:
             value = scope.plan.resolver(name)(scope)
             kind = self.directory.kind_of(str(value)) if value else None
             if kind is None:
-                raise _StepFailed(f"step {step.name!r}: assignee reference {name!r} resolved to "
-                                  f"{value!r}, which is not a user, group or queue")
+                raise _StepFailed(
+                    f"step {step.name!r}: assignee reference {name!r} resolved to "
+                    f"{value!r}, which is not a user, group or queue"
+                )
             return str(value), kind
-        kind = {AssigneeKind.USER: "User", AssigneeKind.GROUP: "Group",
-                AssigneeKind.QUEUE: "Queue"}[assignee.kind]
+        kind = {
+            AssigneeKind.USER: "User",
+            AssigneeKind.GROUP: "Group",
+            AssigneeKind.QUEUE: "Queue",
+        }[assignee.kind]
         if self.directory.kind_of(name) != kind:
-            raise _StepFailed(f"step {step.name!r}: assignee {kind.lower()} {name!r} is not in "
-                              "the directory")
+            raise _StepFailed(
+                f"step {step.name!r}: assignee {kind.lower()} {name!r} is not in the directory"
+            )
         return name, kind
 
     def _route(self, queue_name: str) -> str | None:
@@ -555,24 +716,52 @@ class Engine:
         counts = self.state.open_by_owner
         return min(queue.members, key=lambda m: (counts.get(m, 0), queue.members.index(m)))
 
-    def _create_work_item(self, plan: Plan, run: Run, stage_run: StageRun, step: InteractiveStep,
-                          scope: Scope, inputs: dict[str, Any]) -> None:
+    def _create_work_item(
+        self,
+        plan: Plan,
+        run: Run,
+        stage_run: StageRun,
+        step: InteractiveStep,
+        scope: Scope,
+        inputs: dict[str, Any],
+    ) -> None:
         name, kind = self._resolve_assignee(step, scope)
         owner = name if kind == "User" else (self._route(name) if kind == "Queue" else None)
         context = scope.get(step.context_record)
         item_id = f"{run.id}-W{run.work_count + 1}"
         label = step.label or step.name
         notify = self._notification(step, scope, item_id, name, kind, owner, context)
-        self._emit(Kind.START_WORK_ITEM, run, stage_instance_id=stage_run.id,
-                   stage_name=stage_run.name, step_instance_id=stage_run.steps[step.name].id,
-                   step_name=step.name, work_item_id=item_id, status=WorkItemStatus.ASSIGNED,
-                   assignee=name, assignee_type=kind,
-                   context=None if context is None else str(context),
-                   payload={"label": label, "screen": step.screen, "owner": owner,
-                            "inputs": inputs, "notify": notify})
+        self._emit(
+            Kind.START_WORK_ITEM,
+            run,
+            stage_instance_id=stage_run.id,
+            stage_name=stage_run.name,
+            step_instance_id=stage_run.steps[step.name].id,
+            step_name=step.name,
+            work_item_id=item_id,
+            status=WorkItemStatus.ASSIGNED,
+            assignee=name,
+            assignee_type=kind,
+            context=None if context is None else str(context),
+            payload={
+                "label": label,
+                "screen": step.screen,
+                "owner": owner,
+                "inputs": inputs,
+                "notify": notify,
+            },
+        )
 
-    def _notification(self, step: InteractiveStep, scope: Scope, item_id: str, name: str,
-                      kind: str, owner: str | None, context: Any) -> dict[str, Any]:
+    def _notification(
+        self,
+        step: InteractiveStep,
+        scope: Scope,
+        item_id: str,
+        name: str,
+        kind: str,
+        owner: str | None,
+        context: Any,
+    ) -> dict[str, Any]:
         """The email to the assignees; it lands in the outbox with the work item's log row."""
         to = [self.directory.users[owner].email] if owner else self.directory.email_of(name, kind)
         label = step.label or step.name
@@ -583,7 +772,8 @@ class Engine:
         except Exception as exc:
             raise _StepFailed(f"step {step.name!r} notification: {exc}") from None
         body = (body + "\n\n" if body else "") + (
-            f"Step: {label}\nRecord: {context or '-'}\nWork item: {item_id}")
+            f"Step: {label}\nRecord: {context or '-'}\nWork item: {item_id}"
+        )
         return {"to": to, "subject": subject, "body": body}
 
     def work_item(self, item_id: str) -> WorkItem:
@@ -604,8 +794,11 @@ class Engine:
 
     def work_items(self, user: str | None = None, *, open_only: bool = True) -> list[WorkItem]:
         """A person's inbox (or every item when `user` is None), oldest first."""
-        items = [w for w in self.state.work_items.values()
-                 if not open_only or w.status is WorkItemStatus.ASSIGNED]
+        items = [
+            w
+            for w in self.state.work_items.values()
+            if not open_only or w.status is WorkItemStatus.ASSIGNED
+        ]
         if user is not None:
             items = [w for w in items if self._is_for(w, user)]
         return sorted(items, key=lambda w: (w.created, w.id))
@@ -617,21 +810,32 @@ class Engine:
             return item.assignee == username
         return username in self.directory.members_of(item.assignee, item.assignee_type)  # type: ignore[arg-type]
 
-    def complete_work_item(self, item_id: str, user: str, values: Mapping[str, Any] | None = None,
-                           *, comments: str | None = None) -> WorkItem:
+    def complete_work_item(
+        self,
+        item_id: str,
+        user: str,
+        values: Mapping[str, Any] | None = None,
+        *,
+        comments: str | None = None,
+    ) -> WorkItem:
         """Submit a work item's form as `user`: checked first, then stored, then the run moves."""
         item = self.work_item(item_id)
         if item.status is WorkItemStatus.COMPLETED:
-            raise WorkItemClosed(f"work item {item_id!r} is already Completed (by "
-                                 f"{item.completed_by or 'the system'} at {item.completed}); "
-                                 "it can be completed only once")
+            raise WorkItemClosed(
+                f"work item {item_id!r} is already Completed (by "
+                f"{item.completed_by or 'the system'} at {item.completed}); "
+                "it can be completed only once"
+            )
         if user not in self.directory.users:
             raise PermissionDenied(f"user {user!r} is not in the directory")
         if not self.can_act(item, user):
-            who = f"{item.assignee_type} {item.assignee!r}" + (f" (routed to {item.owner!r})"
-                                                              if item.owner else "")
-            raise PermissionDenied(f"user {user!r} may not complete work item {item_id!r}: it is "
-                                   f"assigned to {who}; only assignees, members or admins may")
+            who = f"{item.assignee_type} {item.assignee!r}" + (
+                f" (routed to {item.owner!r})" if item.owner else ""
+            )
+            raise PermissionDenied(
+                f"user {user!r} may not complete work item {item_id!r}: it is "
+                f"assigned to {who}; only assignees, members or admins may"
+            )
         run = self.state.runs[item.run_id]
         if run.status in TERMINAL_RUN:
             raise WorkItemClosed(f"work item {item_id!r}: its run {run.id} is {run.status}")
@@ -644,38 +848,65 @@ class Engine:
             self._advance(run)
         return item
 
-    def _end_interactive(self, run: Run, stage_run: StageRun, step: InteractiveStep,
-                         user: str | None, values: dict[str, Any], comments: str | None = None
-                         ) -> None:
+    def _end_interactive(
+        self,
+        run: Run,
+        stage_run: StageRun,
+        step: InteractiveStep,
+        user: str | None,
+        values: dict[str, Any],
+        comments: str | None = None,
+    ) -> None:
         step_run = stage_run.steps[step.name]
-        ids = {"stage_instance_id": stage_run.id, "stage_name": stage_run.name,
-               "step_instance_id": step_run.id, "step_name": step.name}
+        ids = {
+            "stage_instance_id": stage_run.id,
+            "stage_name": stage_run.name,
+            "step_instance_id": step_run.id,
+            "step_name": step.name,
+        }
         item = self.state.work_items.get(step_run.work_item or "")
         now = self.clock.now()
         if item is not None and item.status is WorkItemStatus.ASSIGNED:
-            self._emit(Kind.END_WORK_ITEM, run, work_item_id=item.id,
-                       status=WorkItemStatus.COMPLETED, actor=user, assignee=item.assignee,
-                       assignee_type=item.assignee_type, context=item.context,
-                       duration=(now - item.created).total_seconds(), comments=comments,
-                       payload=({"values": values}), **ids)
+            self._emit(
+                Kind.END_WORK_ITEM,
+                run,
+                work_item_id=item.id,
+                status=WorkItemStatus.COMPLETED,
+                actor=user,
+                assignee=item.assignee,
+                assignee_type=item.assignee_type,
+                context=item.context,
+                duration=(now - item.created).total_seconds(),
+                comments=comments,
+                payload=({"values": values}),
+                **ids,
+            )
         if step_run.status is not Status.IN_PROGRESS:
             return  # completed while the stage was being closed; keep the values only
         if user is not None and not isinstance(step.exit, FormSubmitted):
             return  # exit requirements decide; the item's values are the step's outputs already
         variables = {var: values.get(out) for out, var in step.outputs}
-        self._emit(Kind.END_STEP, run, status=Status.COMPLETED, actor=user,
-                   duration=(now - (step_run.started or now)).total_seconds(),
-                   payload=({"outputs": values, "variables": variables}), **ids)
+        self._emit(
+            Kind.END_STEP,
+            run,
+            status=Status.COMPLETED,
+            actor=user,
+            duration=(now - (step_run.started or now)).total_seconds(),
+            payload=({"outputs": values, "variables": variables}),
+            **ids,
+        )
 
     def reassign_work_item(self, item_id: str, to: str, *, by: str) -> WorkItem:
         """Give an open work item to another user, group or queue (admins only)."""
         item = self.work_item(item_id)
         if not self.directory.is_admin(by):
-            raise PermissionDenied(f"user {by!r} may not reassign work item {item_id!r}: "
-                                   "only admins may reassign")
+            raise PermissionDenied(
+                f"user {by!r} may not reassign work item {item_id!r}: only admins may reassign"
+            )
         if item.status is not WorkItemStatus.ASSIGNED:
-            raise WorkItemClosed(f"work item {item_id!r} is {item.status}; only Assigned items "
-                                 "can be reassigned")
+            raise WorkItemClosed(
+                f"work item {item_id!r} is {item.status}; only Assigned items can be reassigned"
+            )
         kind = self.directory.kind_of(to)
         if kind is None:
             raise NotFound(f"reassign {item_id!r}: {to!r} is not a user, group or queue")
@@ -686,72 +917,135 @@ class Engine:
             owner = to if kind == "User" else (self._route(to) if kind == "Queue" else None)
             scope = Scope(plan, run, self.state.records)
             stage_run = run.latest[plan.stage_of[item.step_name].name]
-            self._emit(Kind.REASSIGN_WORK_ITEM, run, work_item_id=item.id,
-                       stage_instance_id=stage_run.id, stage_name=stage_run.name,
-                       step_name=item.step_name, step_instance_id=item.step_id,
-                       status=WorkItemStatus.ASSIGNED, actor=by, assignee=to, assignee_type=kind,
-                       context=item.context,
-                       payload={"owner": owner, "from": item.assignee, "notify":
-                                self._notification(step, scope, item.id, to, kind, owner,
-                                                   item.context)})
+            self._emit(
+                Kind.REASSIGN_WORK_ITEM,
+                run,
+                work_item_id=item.id,
+                stage_instance_id=stage_run.id,
+                stage_name=stage_run.name,
+                step_name=item.step_name,
+                step_instance_id=item.step_id,
+                status=WorkItemStatus.ASSIGNED,
+                actor=by,
+                assignee=to,
+                assignee_type=kind,
+                context=item.context,
+                payload={
+                    "owner": owner,
+                    "from": item.assignee,
+                    "notify": self._notification(
+                        step, scope, item.id, to, kind, owner, item.context
+                    ),
+                },
+            )
         return item
 
-    # --- errors and admin actions ----------------------------------------------------------------------------------------------
+    # --- errors and admin actions ----------------------------------------------------------------
 
-    def _fail_step(self, plan: Plan, run: Run, stage_run: StageRun, stage: Stage, step: Step,
-                   message: str) -> None:
+    def _fail_step(
+        self, plan: Plan, run: Run, stage_run: StageRun, stage: Stage, step: Step, message: str
+    ) -> None:
         step_run = stage_run.steps[step.name]
         if step_run.status is Status.NOT_STARTED:
-            self._emit(Kind.START_STEP, run, stage_instance_id=stage_run.id,
-                       stage_name=stage_run.name, step_instance_id=step_run.id,
-                       step_name=step.name, status=Status.IN_PROGRESS)
-        self._emit(Kind.FAIL_STEP, run, stage_instance_id=stage_run.id, stage_name=stage_run.name,
-                   step_instance_id=step_run.id, step_name=step.name, status=Status.ERROR,
-                   comments=message)
+            self._emit(
+                Kind.START_STEP,
+                run,
+                stage_instance_id=stage_run.id,
+                stage_name=stage_run.name,
+                step_instance_id=step_run.id,
+                step_name=step.name,
+                status=Status.IN_PROGRESS,
+            )
+        self._emit(
+            Kind.FAIL_STEP,
+            run,
+            stage_instance_id=stage_run.id,
+            stage_name=stage_run.name,
+            step_instance_id=step_run.id,
+            step_name=step.name,
+            status=Status.ERROR,
+            comments=message,
+        )
         self._fail_stage(plan, run, stage_run, stage, message)
 
-    def _fail_stage(self, plan: Plan, run: Run, stage_run: StageRun, stage: Stage,
-                    message: str) -> None:
+    def _fail_stage(
+        self, plan: Plan, run: Run, stage_run: StageRun, stage: Stage, message: str
+    ) -> None:
         self._stop_steps(run, stage_run)
         handled = stage.on_fault is not None
-        self._emit(Kind.FAIL_STAGE, run, stage_instance_id=stage_run.id, stage_name=stage_run.name,
-                   status=Status.ERROR, comments=message,
-                   payload=({"handled": handled,
-                                  "next": stage.on_fault.target if stage.on_fault else None}))
+        self._emit(
+            Kind.FAIL_STAGE,
+            run,
+            stage_instance_id=stage_run.id,
+            stage_name=stage_run.name,
+            status=Status.ERROR,
+            comments=message,
+            payload=(
+                {"handled": handled, "next": stage.on_fault.target if stage.on_fault else None}
+            ),
+        )
         if not handled:
             self._fail_run(run, message)
 
     def _fail_run(self, run: Run, message: str) -> None:
-        self._emit(Kind.FAIL_INSTANCE, run, status=RunStatus.ERROR, comments=message,
-                   duration=(self.clock.now() - run.started).total_seconds())
+        self._emit(
+            Kind.FAIL_INSTANCE,
+            run,
+            status=RunStatus.ERROR,
+            comments=message,
+            duration=(self.clock.now() - run.started).total_seconds(),
+        )
 
-    def _stop_steps(self, run: Run, stage_run: StageRun, kind: str = Kind.DISCONTINUE_STEP,
-                    status: Status = Status.DISCONTINUED) -> None:
+    def _stop_steps(
+        self,
+        run: Run,
+        stage_run: StageRun,
+        kind: str = Kind.DISCONTINUE_STEP,
+        status: Status = Status.DISCONTINUED,
+    ) -> None:
         """Discontinue running steps; their open work items are closed (Salesforce: Completed)."""
         for step_run in stage_run.steps.values():
-            ids = {"stage_instance_id": stage_run.id, "stage_name": stage_run.name,
-                   "step_instance_id": step_run.id, "step_name": step_run.name}
+            ids = {
+                "stage_instance_id": stage_run.id,
+                "stage_name": stage_run.name,
+                "step_instance_id": step_run.id,
+                "step_name": step_run.name,
+            }
             item = self.state.work_items.get(step_run.work_item or "")
             if item is not None and item.status is WorkItemStatus.ASSIGNED:
-                self._emit(Kind.END_WORK_ITEM, run, work_item_id=item.id,
-                           status=WorkItemStatus.COMPLETED, assignee=item.assignee,
-                           assignee_type=item.assignee_type, comments="closed by the system",
-                           **ids)
+                self._emit(
+                    Kind.END_WORK_ITEM,
+                    run,
+                    work_item_id=item.id,
+                    status=WorkItemStatus.COMPLETED,
+                    assignee=item.assignee,
+                    assignee_type=item.assignee_type,
+                    comments="closed by the system",
+                    **ids,
+                )
             if step_run.status is Status.IN_PROGRESS:
                 self._emit(kind, run, status=status, **ids)
 
-    def _close_stage(self, run: Run, stage_run: StageRun, kind: str, status: Status,
-                     next_element: str | None) -> None:
+    def _close_stage(
+        self, run: Run, stage_run: StageRun, kind: str, status: Status, next_element: str | None
+    ) -> None:
         self._stop_steps(run, stage_run)
-        self._emit(kind, run, stage_instance_id=stage_run.id, stage_name=stage_run.name,
-                   status=status, duration=(self.clock.now() - stage_run.started).total_seconds(),
-                   payload=({"next": next_element}))
+        self._emit(
+            kind,
+            run,
+            stage_instance_id=stage_run.id,
+            stage_name=stage_run.name,
+            status=status,
+            duration=(self.clock.now() - stage_run.started).total_seconds(),
+            payload=({"next": next_element}),
+        )
 
     def run(self, run_id: str) -> Run:
         found = self.state.runs.get(run_id)
         if found is None:
-            raise NotFound(f"run {run_id!r} is not open in this engine (query the history for "
-                           "finished runs)")
+            raise NotFound(
+                f"run {run_id!r} is not open in this engine (query the history for finished runs)"
+            )
         return found
 
     def _admin(self, by: str, what: str) -> None:
@@ -766,16 +1060,22 @@ class Engine:
         with self._call():
             if run.stage is not None:
                 self._stop_steps(run, run.stage, Kind.DISCONTINUE_STEP, Status.CANCELED)
-            self._emit(Kind.CANCEL_INSTANCE, run, status=RunStatus.CANCELED, actor=by,
-                       duration=(self.clock.now() - run.started).total_seconds())
+            self._emit(
+                Kind.CANCEL_INSTANCE,
+                run,
+                status=RunStatus.CANCELED,
+                actor=by,
+                duration=(self.clock.now() - run.started).total_seconds(),
+            )
         return run
 
     def suspend_run(self, run_id: str, *, by: str) -> Run:
         run = self.run(run_id)
         self._admin(by, f"suspend run {run_id!r}")
         if run.status is not RunStatus.IN_PROGRESS:
-            raise EngineError(f"run {run_id!r} is {run.status}; only InProgress runs can be "
-                              "suspended")
+            raise EngineError(
+                f"run {run_id!r} is {run.status}; only InProgress runs can be suspended"
+            )
         with self._call():
             self._emit(Kind.SUSPEND_INSTANCE, run, status=RunStatus.SUSPENDED, actor=by)
         return run
@@ -785,15 +1085,24 @@ class Engine:
         run = self.run(run_id)
         self._admin(by, f"resume run {run_id!r}")
         if run.status not in (RunStatus.SUSPENDED, RunStatus.ERROR):
-            raise EngineError(f"run {run_id!r} is {run.status}; only Suspended or Error runs "
-                              "can be resumed")
+            raise EngineError(
+                f"run {run_id!r} is {run.status}; only Suspended or Error runs can be resumed"
+            )
         restart: list[str] = []
         if run.status is RunStatus.ERROR and run.stage is not None:
-            restart = [s.name for s in run.stage.steps.values()
-                       if s.status in (Status.ERROR, Status.DISCONTINUED)]
+            restart = [
+                s.name
+                for s in run.stage.steps.values()
+                if s.status in (Status.ERROR, Status.DISCONTINUED)
+            ]
         with self._call():
-            self._emit(Kind.RESUME_INSTANCE, run, status=RunStatus.IN_PROGRESS, actor=by,
-                       payload=({"restart": restart}))
+            self._emit(
+                Kind.RESUME_INSTANCE,
+                run,
+                status=RunStatus.IN_PROGRESS,
+                actor=by,
+                payload=({"restart": restart}),
+            )
             self._advance(run)
         return run
 

@@ -41,11 +41,8 @@ def picture(run: Run, plan: Plan, work_items: dict[str, WorkItem]) -> RunPicture
     taken = set(zip(run.path, run.path[1:], strict=False))
     if run.status is RunStatus.COMPLETED and run.path:
         last = plan.elements.get(run.path[-1])
-        if (
-            isinstance(last, Stage)
-            and last.next is None
-            or last is not None
-            and not isinstance(last, Stage)
+        if (isinstance(last, Stage) and last.next is None) or (
+            last is not None and not isinstance(last, Stage)
         ):
             taken.add((run.path[-1], IMPLICIT_END))
     return RunPicture(

@@ -110,7 +110,7 @@ class Plan:
         self._resolvers: dict[str, Resolver] = {}
         self._compiled: dict[int, Callable[[Scope], bool]] = {}
 
-    # --- references -----------------------------------------------------------------------------------------
+    # --- references ------------------------------------------------------------------------------
 
     def resolver(self, path: str) -> Resolver:
         found = self._resolvers.get(path)
@@ -157,7 +157,7 @@ class Plan:
     def inputs(self, mapping: tuple[tuple[str, Any], ...], scope: Scope) -> dict[str, Any]:
         return {name: scope.get(value) for name, value in mapping}
 
-    # --- conditions ------------------------------------------------------------------------------------------
+    # --- conditions ------------------------------------------------------------------------------
 
     def check(self, conditions: Conditions, scope: Scope) -> bool:
         fn = self._compiled.get(id(conditions))

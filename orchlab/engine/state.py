@@ -48,7 +48,7 @@ class WorkItem:
         self.assignee_type = row.assignee_type
         self.context = row.context
         self.created = row.timestamp
-        payload = (row.payload or {})
+        payload = row.payload or {}
         self.label = payload.get("label", step_name)
         self.screen = payload.get("screen")
         self.owner: str | None = payload.get("owner")
@@ -165,7 +165,9 @@ class State:
         self.work_items: dict[str, WorkItem] = {}
         self.records: dict[str, dict[str, Any]] = {}  # id -> {"object":..., "fields": {...}}
         self.record_runs: dict[str, set[str]] = {}  # record id -> runs that reference it
-        self.open_by_owner: dict[str, int] = {}  # username -> open routed items (least-open routing)
+        self.open_by_owner: dict[
+            str, int
+        ] = {}  # username -> open routed items (least-open routing)
         self.last_routed: dict[str, str] = {}  # queue -> last member routed to (round robin)
         self.seq = 0
         self._apply: dict[str, Callable[[Row], None]] = {
@@ -197,10 +199,10 @@ class State:
         if handler is not None:  # PublishEvent changes nothing
             handler(row)
 
-    # --- runs -----------------------------------------------------------------------------------------
+    # --- runs ------------------------------------------------------------------------------------
 
     def _start_instance(self, row: Row) -> None:
-        payload = (row.payload or {})
+        payload = row.payload or {}
         run = Run(row, payload, self._plan_of(row.orchestration_name, row.orchestration_version))  # type: ignore[arg-type]
         self.runs[run.id] = run
         if run.record_id:
@@ -235,11 +237,11 @@ class State:
                 step.error = None
                 step.work_item = None
 
-    # --- stages and steps ------------------------------------------------------------------------------
+    # --- stages and steps ------------------------------------------------------------------------
 
     def _start_stage(self, row: Row) -> None:
         run = self.runs[row.instance_id]  # type: ignore[index]
-        payload = (row.payload or {})
+        payload = row.payload or {}
         stage = StageRun(row.stage_instance_id, row.stage_name, payload["position"], row.timestamp)  # type: ignore[arg-type]
         for i, name in enumerate(payload["steps"]):
             stage.steps[name] = StepRun(f"{stage.id}-{i + 1}", name)
@@ -267,7 +269,7 @@ class State:
         step = self._step(row)
         step.status = Status.COMPLETED
         step.ended = row.timestamp
-        payload = (row.payload or {})
+        payload = row.payload or {}
         step.outputs = payload.get("outputs", {})
         run = self.runs[row.instance_id]  # type: ignore[index]
         run.outputs[step.name] = step.outputs
@@ -278,7 +280,7 @@ class State:
         stage = run.latest[row.stage_name]  # type: ignore[index]
         stage.status = STATUS_OF[row.status]
         stage.ended = row.timestamp
-        payload = (row.payload or {})
+        payload = row.payload or {}
         if row.kind == Kind.FAIL_STAGE and not payload.get("handled"):
             return  # the run stops here, in Error, until resumed
         run.stage = None
@@ -286,14 +288,14 @@ class State:
 
     def _take_outcome(self, row: Row) -> None:
         run = self.runs[row.instance_id]  # type: ignore[index]
-        payload = (row.payload or {})
+        payload = row.payload or {}
         if payload.get("outcome"):
             run.outcomes.add(payload["outcome"])
         run.path.append(payload["decision"])
         run.visits[payload["decision"]] = run.visits.get(payload["decision"], 0) + 1
         run.next_element = payload.get("next")
 
-    # --- work items ---------------------------------------------------------------------------------------
+    # --- work items ------------------------------------------------------------------------------
 
     def _start_work_item(self, row: Row) -> None:
         run = self.runs[row.instance_id]  # type: ignore[index]
@@ -329,8 +331,8 @@ class State:
         item.owner = (row.payload or {}).get("owner")
         self._own(item, +1)
 
-    # --- records -------------------------------------------------------------------------------------------
+    # --- records ---------------------------------------------------------------------------------
 
     def _record(self, row: Row) -> None:
-        payload = (row.payload or {})
+        payload = row.payload or {}
         self.records[payload["id"]] = {"object": payload["object"], "fields": payload["fields"]}

@@ -26,8 +26,16 @@ __all__ = ["HistoryStore", "StoreError", "StoreLocked", "SchemaVersionError", "o
 
 _SMALL_BATCH = 48  # up to this many rows: one INSERT ... VALUES; above: an Arrow batch
 _REPEATED = frozenset(
-    {"kind", "orchestration_name", "stage_name", "step_name", "status", "actor", "assignee",
-     "assignee_type"}
+    {
+        "kind",
+        "orchestration_name",
+        "stage_name",
+        "step_name",
+        "status",
+        "actor",
+        "assignee",
+        "assignee_type",
+    }
 )
 _ARROW_TYPES = {
     "seq": pa.int64(),
@@ -78,7 +86,7 @@ class HistoryStore:
         self.source = "live"
         self._prepare()
 
-    # --- schema ----------------------------------------------------------------------------------------------
+    # --- schema ----------------------------------------------------------------------------------
 
     def _prepare(self) -> None:
         has_meta = self.con.execute(
@@ -107,7 +115,7 @@ class HistoryStore:
         )
         self.con.commit()
 
-    # --- writing -------------------------------------------------------------------------------------------------
+    # --- writing ---------------------------------------------------------------------------------
 
     def _insert_small(self, rows: Sequence[Row]) -> None:
         n = len(rows)
@@ -155,7 +163,7 @@ class HistoryStore:
             con.rollback()
             raise
 
-    # --- reading -------------------------------------------------------------------------------------------------
+    # --- reading ---------------------------------------------------------------------------------
 
     def rows(self, where: str = "", params: Sequence[Any] = ()) -> list[Row]:
         sql = f"SELECT {','.join(COLUMNS)} FROM log {where} ORDER BY seq"
@@ -201,17 +209,20 @@ class HistoryStore:
     def execute(self, query: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         return self.con.execute(query, list(params or [])).fetchall()
 
-    # --- copies for analysts ------------------------------------------------------------------------------------
+    # --- copies for analysts ---------------------------------------------------------------------
 
     def snapshot(self, dest: str | os.PathLike[str]) -> Path:
-        """Copy the whole history to a new DuckDB file that analysts can open while this one writes."""
+        """Copy the history to a new DuckDB file that analysts can open while this one writes."""
         dest = Path(dest)
         if dest.exists():
             raise StoreError(f"snapshot destination {dest} already exists; expected a new file")
         self.con.execute(f"ATTACH '{_quote(dest)}' AS snap")
         try:
-            self.con.execute("COPY FROM DATABASE memory TO snap" if self.path is None else
-                             f"COPY FROM DATABASE {self._dbname()} TO snap")
+            self.con.execute(
+                "COPY FROM DATABASE memory TO snap"
+                if self.path is None
+                else f"COPY FROM DATABASE {self._dbname()} TO snap"
+            )
         finally:
             self.con.execute("DETACH snap")
         return dest
@@ -236,7 +247,9 @@ def _quote(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def open_snapshot(path: str | os.PathLike[str], dest: str | os.PathLike[str] | None = None) -> HistoryStore:
+def open_snapshot(
+    path: str | os.PathLike[str], dest: str | os.PathLike[str] | None = None
+) -> HistoryStore:
     """Open a read-only copy of a history file, even while another process writes it.
 
     The file (and its write-ahead log) is copied first, so the writer is never blocked.

@@ -57,7 +57,11 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} {value!r} in the history")
 
 
-_TAGS = {"$datetime": dt.datetime.fromisoformat, "$date": dt.date.fromisoformat, "$decimal": Decimal}
+_TAGS = {
+    "$datetime": dt.datetime.fromisoformat,
+    "$date": dt.date.fromisoformat,
+    "$decimal": Decimal,
+}
 
 
 def _revive(obj: Any) -> Any:

@@ -32,7 +32,9 @@ TABLES: dict[str, str] = {
         step_position INTEGER, step_name VARCHAR NOT NULL, step_label VARCHAR,
         step_type VARCHAR NOT NULL, assignee VARCHAR, assignee_type VARCHAR""",
     "users": "username VARCHAR PRIMARY KEY, name VARCHAR, email VARCHAR, is_admin BOOLEAN",
-    "directory_groups": "name VARCHAR PRIMARY KEY, label VARCHAR, kind VARCHAR, routing VARCHAR, email VARCHAR",
+    "directory_groups": (
+        "name VARCHAR PRIMARY KEY, label VARCHAR, kind VARCHAR, routing VARCHAR, email VARCHAR"
+    ),
     "members": "group_name VARCHAR NOT NULL, username VARCHAR NOT NULL",
 }
 
@@ -147,7 +149,7 @@ VIEWS: dict[str, str] = {
 }
 
 
-def DDL() -> list[str]:  # noqa: N802 - reads as a constant
+def DDL() -> list[str]:
     statements = [f"CREATE TABLE IF NOT EXISTS {name} ({cols})" for name, cols in TABLES.items()]
     statements += [f"CREATE OR REPLACE VIEW {name} AS {sql}" for name, sql in VIEWS.items()]
     return statements

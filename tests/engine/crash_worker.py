@@ -32,8 +32,9 @@ def main(path: str, seed: int) -> None:
             print(f"ACK complete {item.id}", flush=True)
         else:
             amount = Decimal(rng.choice([100, 60000]))
-            run = engine.start_run("Loan", {"application_id": "A", "applicant": "Kim",
-                                            "amount": amount})
+            run = engine.start_run(
+                "Loan", {"application_id": "A", "applicant": "Kim", "amount": amount}
+            )
             print(f"ACK start {run.id}", flush=True)
 
 

@@ -15,7 +15,7 @@ def trace(engine: Engine, run_id: str) -> list[str]:
         [run_id],
     )
     lines = []
-    for kind, stage, step, item, status, actor, comments in rows:
+    for kind, stage, step, _item, status, actor, comments in rows:
         where = "/".join(x for x in (stage, step) if x)
         if kind == "TakeOutcome":
             where = comments or "default"
@@ -31,9 +31,13 @@ def do(engine: Engine, step: str, values: dict[str, Any] | None = None, user: st
     items = [w for w in engine.work_items() if w.step_name == step]
     assert len(items) == 1, f"expected one open item for {step}, found {items}"
     item = items[0]
-    who = user or item.owner or (
-        item.assignee
-        if item.assignee_type == "User"
-        else engine.directory.members_of(item.assignee, item.assignee_type)[0]
+    who = (
+        user
+        or item.owner
+        or (
+            item.assignee
+            if item.assignee_type == "User"
+            else engine.directory.members_of(item.assignee, item.assignee_type)[0]
+        )
     )
     return engine.complete_work_item(item.id, who, values or {})

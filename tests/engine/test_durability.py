@@ -55,8 +55,12 @@ def test_kill_at_random_points_loses_nothing_acknowledged(tmp_path: Path) -> Non
         # Reopen: everything acknowledged is there, and the runs carry on.
         store = HistoryStore(path)
         runs = {r for (r,) in store.execute("SELECT id FROM runs")}
-        done = {w for (w,) in store.execute(
-            "SELECT id FROM work_items WHERE status = 'Completed' AND completed_by IS NOT NULL")}
+        done = {
+            w
+            for (w,) in store.execute(
+                "SELECT id FROM work_items WHERE status = 'Completed' AND completed_by IS NOT NULL"
+            )
+        }
         assert acked_runs <= runs
         assert acked_items <= done
         store.close()
@@ -84,8 +88,9 @@ def test_reopen_continues_a_waiting_run(tmp_path: Path, clock) -> None:
     engine = Engine(HistoryStore(path), clock=clock)
     setup_directory(engine)
     deploy_examples(engine)
-    run = engine.start_run("Loan", {"application_id": "A", "applicant": "Lee",
-                                    "amount": Decimal("100")})
+    run = engine.start_run(
+        "Loan", {"application_id": "A", "applicant": "Lee", "amount": Decimal("100")}
+    )
     (item,) = engine.work_items()
     engine.store.close()
     again = Engine(HistoryStore(path), clock=clock)
@@ -95,8 +100,9 @@ def test_reopen_continues_a_waiting_run(tmp_path: Path, clock) -> None:
     again.complete_work_item(same.id, "sam", {"documents_complete": True})
     assert [w.step_name for w in again.work_items()] == ["Approve_loan"]
     # The new run continues the id sequence rather than reusing R000001.
-    other = again.start_run("Loan", {"application_id": "B", "applicant": "Kim",
-                                     "amount": Decimal("5")})
+    other = again.start_run(
+        "Loan", {"application_id": "B", "applicant": "Kim", "amount": Decimal("5")}
+    )
     assert other.id == "R000002"
 
 

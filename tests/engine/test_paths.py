@@ -107,7 +107,12 @@ def test_loan_escalation_branch(engine: Engine) -> None:
     do(engine, "Senior_review", {"approved": True}, user="olivia")
     do(engine, "Approve_loan", {"approved": True})
     assert run.path == [
-        "Intake", "Amount_decision", "Escalation", "Approval", "Approved_check", "Funding",
+        "Intake",
+        "Amount_decision",
+        "Escalation",
+        "Approval",
+        "Approved_check",
+        "Funding",
     ]
     assert run.status is RunStatus.COMPLETED
 
@@ -153,7 +158,9 @@ def test_onboarding_loops_back_to_hr_when_rejected(engine: Engine) -> None:
     rid = engine.create_record("Employee__c", {"Name": "Ann"})
     (run,) = engine.state.runs.values()
     assert {w.step_name for w in engine.work_items()} == {
-        "Provision_accounts", "Assign_buddy", "Set_up_desk",
+        "Provision_accounts",
+        "Assign_buddy",
+        "Set_up_desk",
     }
     do(engine, "Provision_accounts", {"username": "ann"})
     do(engine, "Assign_buddy", {"buddy": "bob"})
@@ -163,7 +170,12 @@ def test_onboarding_loops_back_to_hr_when_rejected(engine: Engine) -> None:
     do(engine, "Confirm_paperwork", {"status": "Accepted"})
     assert run.status is RunStatus.COMPLETED
     assert run.path == [
-        "Prepare", "HR_Paperwork", "Paperwork_check", "HR_Paperwork", "Paperwork_check", "Welcome",
+        "Prepare",
+        "HR_Paperwork",
+        "Paperwork_check",
+        "HR_Paperwork",
+        "Paperwork_check",
+        "Welcome",
     ]
     assert run.record_id == rid
     lines = trace(engine, run.id)

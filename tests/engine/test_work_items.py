@@ -104,7 +104,7 @@ def test_reassign_notifies_and_moves_the_item(engine: Engine) -> None:
     assert item.assignee == "bob" and item.assignee_type == "User"
     assert [w.id for w in engine.work_items("bob")] == [item.id]
     assert engine.work_items("sam") == []
-    outbox = engine.store.execute("SELECT \"to\" FROM outbox ORDER BY seq")
+    outbox = engine.store.execute('SELECT "to" FROM outbox ORDER BY seq')
     assert outbox[-1] == ('["bob@example.com"]',)
     assert "ReassignWorkItem Intake/Collect_documents Assigned by olivia" in trace(engine, run.id)
     engine.complete_work_item(item.id, "bob", {"documents_complete": True})
@@ -152,8 +152,9 @@ def test_an_errored_run_resumes_after_a_fix(engine: Engine) -> None:
             raise ConnectionError("bureau down")
         return {"credit_score": 700.0}
 
-    registry.add("check_credit", flaky, "flow", inputs={"applicant": str},
-                 outputs={"credit_score": float})
+    registry.add(
+        "check_credit", flaky, "flow", inputs={"applicant": str}, outputs={"credit_score": float}
+    )
     try:
         run = _loan(engine)
         assert run.status is RunStatus.ERROR  # Intake has no fault path
@@ -174,8 +175,13 @@ def test_an_errored_run_resumes_after_a_fix(engine: Engine) -> None:
             "FailInstance Error",
         ]
     finally:
-        registry.add("check_credit", original.fn, "flow", inputs={"applicant": str},
-                     outputs={"credit_score": float})
+        registry.add(
+            "check_credit",
+            original.fn,
+            "flow",
+            inputs={"applicant": str},
+            outputs={"credit_score": float},
+        )
 
 
 def test_publish_event_rechecks_requirements(engine: Engine, clock) -> None:
