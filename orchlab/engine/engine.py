@@ -45,6 +45,7 @@ from orchlab.model import (
     Step,
     TriggerEvent,
 )
+from orchlab.notify import Mailer, SmtpConfig
 from orchlab.registry import FlowKind, Registry
 from orchlab.registry import registry as default_registry
 from orchlab.store.history import HistoryStore
@@ -73,6 +74,7 @@ class Engine:
         registry: flows, evaluation flows and actions by name (the default registry if None).
         clock: the wall clock by default; pass a `VirtualClock` in tests and simulations.
         max_visits: how often one run may enter the same element before a Go To loop is stopped.
+        smtp: where to deliver notification emails; without it they are only kept in the outbox.
     """
 
     def __init__(
@@ -82,11 +84,13 @@ class Engine:
         registry: Registry | None = None,
         clock: Clock | None = None,
         max_visits: int = 100,
+        smtp: SmtpConfig | None = None,
     ) -> None:
         self.store = store if store is not None else HistoryStore()
         self.registry = registry if registry is not None else default_registry
         self.clock = clock or SystemClock()
         self.max_visits = max_visits
+        self.mailer = Mailer(smtp) if smtp is not None else None
         self.directory = Directory()
         self.plans: dict[tuple[str, int], Plan] = {}
         self.active: dict[str, int] = {}
@@ -152,6 +156,12 @@ class Engine:
         except BaseException:
             self._discard()
             raise
+        if self.mailer is not None:  # only what is committed is mailed
+            self.mailer.send(
+                r.payload["notify"]
+                for r in self._pending
+                if r.kind in (Kind.START_WORK_ITEM, Kind.REASSIGN_WORK_ITEM)
+            )
         self._pending = []
         self._extra = []
         self._touched = set()
