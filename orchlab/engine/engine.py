@@ -100,6 +100,7 @@ class Engine:
         self._touched: set[str] = set()
         self._depth = 0
         self._batch = 0
+        self._call_scope = _Call(self)
         self._load()
         self.ids = Ids("R", self.store.run_count())
         self._record_ids = Ids("REC", len(self.state.records))
@@ -132,20 +133,9 @@ class Engine:
             self.state.apply(row)
         self.state.seq = self.store.max_seq()
 
-    @contextlib.contextmanager
-    def _call(self) -> Iterator[None]:
+    def _call(self) -> _Call:
         """One engine call = one transaction (or part of an enclosing `batch()`)."""
-        self._depth += 1
-        try:
-            yield
-        except BaseException:
-            if self._depth == 1 and not self._batch:
-                self._discard()
-            raise
-        finally:
-            self._depth -= 1
-        if self._depth == 0 and not self._batch:
-            self.flush()
+        return self._call_scope
 
     def flush(self) -> None:
         """Commit what is pending; on failure, rebuild memory from the store and raise."""
@@ -1124,6 +1114,31 @@ class Engine:
             if run.status is RunStatus.IN_PROGRESS:
                 self._advance(run)
         return run
+
+
+class _Call:
+    """The context of one engine call: commit on the way out, forget on an error.
+
+    A plain class rather than @contextmanager: every engine call enters one.
+    """
+
+    __slots__ = ("engine",)
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __enter__(self) -> None:
+        self.engine._depth += 1
+
+    def __exit__(self, kind: type[BaseException] | None, exc: object, tb: object) -> None:
+        engine = self.engine
+        engine._depth -= 1
+        if engine._depth or engine._batch:
+            return
+        if kind is not None:
+            engine._discard()
+        else:
+            engine.flush()
 
 
 class _Probe:

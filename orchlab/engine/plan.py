@@ -64,7 +64,7 @@ class Scope:
         """Fill `{!ref}` merge fields in a notification template."""
 
         def one(match: re.Match[str]) -> str:
-            value = self.value(Ref(match.group(1).strip()))
+            value = self.plan.resolver(match.group(1).strip())(self)
             return "" if value is None else str(value)
 
         return MERGE_FIELD.sub(one, template)
