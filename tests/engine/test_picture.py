@@ -1,0 +1,55 @@
+"""A run shown in JupyterLab: the diagram with the run's state painted on it."""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+
+import pytest
+
+from orchlab.engine import Engine
+from orchlab.render import IMPLICIT_END, to_dot
+
+from .helpers import do
+
+
+def test_picture_tells_done_waiting_and_path(engine: Engine) -> None:
+    run = engine.start_run(
+        "Loan", {"application_id": "A", "applicant": "Kim", "amount": Decimal("80000")}
+    )
+    do(engine, "Collect_documents", {"documents_complete": True})
+    pic = run.picture()
+    assert pic.run_status == "InProgress"
+    assert pic.element_status == {
+        "Intake": "Completed",
+        "Amount_decision": "Completed",
+        "Escalation": "InProgress",
+    }
+    assert pic.step_status["Check_credit"] == "Completed"
+    assert pic.waiting_on == {"Senior_review": "group: Senior_Underwriters"}
+    assert pic.taken == {("Intake", "Amount_decision"), ("Amount_decision", "Escalation")}
+    dot = to_dot(run.plan.orch, pic)
+    assert "waiting on group: Senior_Underwriters" in dot
+
+
+def test_a_finished_run_ends_at_end(engine: Engine) -> None:
+    run = engine.start_run(
+        "Loan", {"application_id": "A", "applicant": "Kim", "amount": Decimal("100")}
+    )
+    do(engine, "Collect_documents", {"documents_complete": True})
+    do(engine, "Approve_loan", {"approved": False})
+    pic = run.picture()
+    assert ("Approved_check", IMPLICIT_END) in pic.taken
+    assert "Funding" not in pic.element_status
+
+
+@pytest.mark.needs_dot
+def test_a_run_displays_as_svg(engine: Engine) -> None:
+    assert shutil.which("dot")
+    run = engine.start_run(
+        "Loan", {"application_id": "A", "applicant": "Kim", "amount": Decimal("100")}
+    )
+    bundle = run._repr_mimebundle_()
+    svg = bundle["image/svg+xml"]
+    assert svg.lstrip().startswith("<?xml") or "<svg" in svg
+    assert "Collect documents" in svg and f"Run {run.id}" in svg
