@@ -264,4 +264,4 @@ def open_snapshot(
     wal = src.with_name(src.name + ".wal")
     if wal.exists():
         shutil.copyfile(wal, target.with_name(target.name + ".wal"))
-    return HistoryStore(target, read_only=False)
+    return HistoryStore(target, read_only=True)

@@ -144,3 +144,24 @@ def test_unknown_schema_version_is_refused(tmp_path: Path) -> None:
     store.close()
     with pytest.raises(SchemaVersionError, match="schema_version is 99; this orchlab reads"):
         HistoryStore(path)
+
+
+def test_analysts_open_a_copy_while_another_process_writes(tmp_path: Path) -> None:
+    from orchlab.store import open_snapshot
+
+    path = tmp_path / "busy.duckdb"
+    proc = _spawn(path, 99)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "READY"
+        for _ in range(5):
+            assert proc.stdout.readline().startswith("ACK")
+        copy = open_snapshot(path, tmp_path / "copy.duckdb")
+        runs = copy.execute("SELECT count(*) FROM runs")[0][0]
+        assert runs >= 1
+        assert copy.sql("SELECT kind FROM log LIMIT 1").shape == (1, 1)  # pandas works
+        copy.close()
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()  # type: ignore[union-attr]
+        proc.stderr.close()  # type: ignore[union-attr]
