@@ -149,7 +149,11 @@ class Run:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         from orchlab.render.jupyter import mimebundle
 
-        return mimebundle(self.plan.orch, include, exclude, picture=self.picture())
+        picture = self.picture()
+        bundle = mimebundle(self.plan.orch, include, exclude, picture=picture)
+        if "text/plain" in bundle and "image/svg+xml" in bundle:
+            bundle["text/plain"] = f"{picture.title}: {bundle['text/plain']}"
+        return bundle
 
     def __repr__(self) -> str:
         where = f" at {self.stage.name}" if self.stage else ""

@@ -37,11 +37,14 @@ def summary(obj: Orchestration | Markup) -> str:
     """A one-line text for text/plain, e.g. `Orchestration 'Loan' (Loan v1): 5 stages, ...`."""
     if isinstance(obj, Markup):
         return f"Diagram {obj.title!r} ({len(obj.stages)} stages)"
+    def count(n: int, word: str) -> str:
+        return f"{n} {word}{'s' * (n != 1)}"
+
     steps = sum(len(s.steps) for s in obj.stages)
-    decisions = len(obj.decisions)
     return (
         f"Orchestration {obj.display_label!r} ({obj.name} v{obj.version}): "
-        f"{len(obj.stages)} stages, {steps} steps, {decisions} decision{'s' * (decisions != 1)}"
+        f"{count(len(obj.stages), 'stage')}, {count(steps, 'step')}, "
+        f"{count(len(obj.decisions), 'decision')}"
     )
 
 
