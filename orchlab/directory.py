@@ -49,12 +49,14 @@ class Directory:
     users: dict[str, User] = field(default_factory=dict)
     groups: dict[str, Group] = field(default_factory=dict)
     queues: dict[str, Queue] = field(default_factory=dict)
+    _emails: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     def add_user(
         self, username: str, name: str = "", email: str = "", *, admin: bool = False
     ) -> User:
         if not username or not username.strip():
             raise DirectoryError("user: field 'username' is empty; expected a username")
+        self._emails.clear()
         user = User(username, name or username, email or f"{username}@example.com", admin)
         self.users[username] = user
         return user
@@ -73,6 +75,7 @@ class Directory:
     def add_group(
         self, name: str, members: list[str] | tuple[str, ...] = (), label: str = ""
     ) -> Group:
+        self._emails.clear()
         group = Group(name, self._members("group", name, members), label or name)
         self.groups[name] = group
         return group
@@ -85,6 +88,7 @@ class Directory:
         label: str = "",
         email: str = "",
     ) -> Queue:
+        self._emails.clear()
         queue = Queue(
             name, self._members("queue", name, members), Routing(routing), label or name, email
         )
@@ -117,3 +121,11 @@ class Directory:
         if kind == "Queue" and self.queues[name].email:
             return [self.queues[name].email]
         return [self.users[m].email for m in self.members_of(name, kind) if m in self.users]
+
+    def emails(self, name: str, kind: str) -> tuple[str, ...]:
+        """`email_of`, remembered until the directory changes (it is read for every work item)."""
+        key = (name, kind)
+        found = self._emails.get(key)
+        if found is None:
+            found = self._emails[key] = tuple(self.email_of(name, kind))
+        return found

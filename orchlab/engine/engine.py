@@ -97,7 +97,7 @@ class Engine:
         self.state = State(lambda name, version: self.plans[(name, version)])
         self._pending: list[Row] = []
         self._extra: list[tuple[str, list[Any]]] = []
-        self._touched: set[str] = set()
+        self._now = self.clock.now()  # one timestamp per engine call: its rows share it
         self._depth = 0
         self._batch = 0
         self._call_scope = _Call(self)
@@ -154,25 +154,26 @@ class Engine:
             )
         self._pending = []
         self._extra = []
-        self._touched = set()
 
     def _discard(self) -> None:
         # Forget uncommitted rows and rebuild the runs they touched from what is stored.
-        touched, self._touched = self._touched, set()
-        if any(r.kind in (Kind.CREATE_RECORD, Kind.UPDATE_RECORD) for r in self._pending):
-            self.state.records.clear()
+        pending, self._pending, self._extra = self._pending, [], []
+        state = self.state
+        if any(r.kind in (Kind.CREATE_RECORD, Kind.UPDATE_RECORD) for r in pending):
+            state.records.clear()
             for row in self.store.record_rows():
-                self.state.apply(row)
-        self._pending = []
-        self._extra = []
-        self.state.seq = self.store.max_seq()
+                state.apply(row)
+        state.seq = self.store.max_seq()
+        self.ids.counter = self.store.run_count()
+        touched = {r.instance_id for r in pending if r.instance_id}
         for run_id in touched:
-            self.state.runs.pop(run_id, None)
-            for item_id in [i for i, w in self.state.work_items.items() if w.run_id == run_id]:
-                del self.state.work_items[item_id]
+            run = state.runs.pop(run_id, None)
+            for item_id in run.items if run is not None else ():
+                state.work_items.pop(item_id, None)
         for run_id in touched:
             for row in self.store.rows("WHERE instance_id = ?", [run_id]):
-                self.state.apply(row)
+                state.apply(row)
+        state.recount_routing()
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
@@ -193,10 +194,9 @@ class Engine:
         state = self.state
         state.seq += 1
         if run is None:
-            row = Row(state.seq, self.clock.now(), kind, **fields)
+            row = Row(state.seq, self._now, kind, **fields)
         else:
-            self._touched.add(run.id)
-            row = Row(state.seq, self.clock.now(), kind, run.id, run.name, run.version, **fields)
+            row = Row(state.seq, self._now, kind, run.id, run.name, run.version, **fields)
         state.apply(row)
         self._pending.append(row)
         return row
@@ -468,7 +468,6 @@ class Engine:
             context=record_id,
             payload=(payload),
         )
-        self._touched.add(run_id)
         run = self.state.runs[run_id]
         self._advance(run)
         return run
@@ -494,7 +493,7 @@ class Engine:
         name = run.next_element
         element = plan.elements.get(name) if name else None
         if element is None or isinstance(element, End):
-            duration = (self.clock.now() - run.started).total_seconds()
+            duration = (self._now - run.started).total_seconds()
             self._emit(Kind.END_INSTANCE, run, status=RunStatus.COMPLETED, duration=duration)
             return False
         if run.visits.get(element.name, 0) >= self.max_visits:
@@ -666,13 +665,13 @@ class Engine:
             result = self._call_flow(step.flow, FlowKind.FLOW, inputs, where)
         outputs = dict(result or {})
         variables = {var: outputs.get(out) for out, var in step.outputs}
-        started = stage_run.steps[step.name].started or self.clock.now()
+        started = stage_run.steps[step.name].started or self._now
         self._emit(
             Kind.END_STEP,
             run,
             status=Status.COMPLETED,
             actor="automated-process",
-            duration=(self.clock.now() - started).total_seconds(),
+            duration=(self._now - started).total_seconds(),
             payload=({"outputs": outputs, "variables": variables}),
             **ids,
         )
@@ -763,7 +762,11 @@ class Engine:
         context: Any,
     ) -> dict[str, Any]:
         """The email to the assignees; it lands in the outbox with the work item's log row."""
-        to = [self.directory.users[owner].email] if owner else self.directory.email_of(name, kind)
+        to = (
+            [self.directory.users[owner].email]
+            if owner
+            else list(self.directory.emails(name, kind))
+        )
         label = step.label or step.name
         note = step.notification
         try:
@@ -865,7 +868,7 @@ class Engine:
             "step_name": step.name,
         }
         item = self.state.work_items.get(step_run.work_item or "")
-        now = self.clock.now()
+        now = self._now
         if item is not None and item.status is WorkItemStatus.ASSIGNED:
             self._emit(
                 Kind.END_WORK_ITEM,
@@ -993,7 +996,7 @@ class Engine:
             run,
             status=RunStatus.ERROR,
             comments=message,
-            duration=(self.clock.now() - run.started).total_seconds(),
+            duration=(self._now - run.started).total_seconds(),
         )
 
     def _stop_steps(
@@ -1036,7 +1039,7 @@ class Engine:
             stage_instance_id=stage_run.id,
             stage_name=stage_run.name,
             status=status,
-            duration=(self.clock.now() - stage_run.started).total_seconds(),
+            duration=(self._now - stage_run.started).total_seconds(),
             payload=({"next": next_element}),
         )
 
@@ -1065,7 +1068,7 @@ class Engine:
                 run,
                 status=RunStatus.CANCELED,
                 actor=by,
-                duration=(self.clock.now() - run.started).total_seconds(),
+                duration=(self._now - run.started).total_seconds(),
             )
         return run
 
@@ -1128,7 +1131,10 @@ class _Call:
         self.engine = engine
 
     def __enter__(self) -> None:
-        self.engine._depth += 1
+        engine = self.engine
+        if not engine._depth:
+            engine._now = engine.clock.now()
+        engine._depth += 1
 
     def __exit__(self, kind: type[BaseException] | None, exc: object, tb: object) -> None:
         engine = self.engine

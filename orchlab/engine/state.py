@@ -335,6 +335,16 @@ class State:
         item.owner = (row.payload or {}).get("owner")
         self._own(item, +1)
 
+    def recount_routing(self) -> None:
+        """Routing counters from the work items in memory (after uncommitted rows were dropped)."""
+        self.open_by_owner = {}
+        self.last_routed = {}
+        for item in sorted(self.work_items.values(), key=lambda w: (w.created, w.id)):
+            if item.owner and item.status is WorkItemStatus.ASSIGNED:
+                self.open_by_owner[item.owner] = self.open_by_owner.get(item.owner, 0) + 1
+            if item.owner and item.assignee_type == "Queue":
+                self.last_routed[item.assignee] = item.owner  # type: ignore[index]
+
     # --- records ---------------------------------------------------------------------------------
 
     def _record(self, row: Row) -> None:

@@ -37,6 +37,7 @@ def summary(obj: Orchestration | Markup) -> str:
     """A one-line text for text/plain, e.g. `Orchestration 'Loan' (Loan v1): 5 stages, ...`."""
     if isinstance(obj, Markup):
         return f"Diagram {obj.title!r} ({len(obj.stages)} stages)"
+
     def count(n: int, word: str) -> str:
         return f"{n} {word}{'s' * (n != 1)}"
 

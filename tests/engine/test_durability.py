@@ -165,3 +165,38 @@ def test_analysts_open_a_copy_while_another_process_writes(tmp_path: Path) -> No
         proc.wait()
         proc.stdout.close()  # type: ignore[union-attr]
         proc.stderr.close()  # type: ignore[union-attr]
+
+
+def test_a_failed_commit_changes_nothing_in_memory(engine: Engine, monkeypatch) -> None:
+    from decimal import Decimal
+
+    run = engine.start_run(
+        "Loan", {"application_id": "A", "applicant": "Kim", "amount": Decimal(5)}
+    )
+    (item,) = engine.work_items()
+    real_append = engine.store.append
+
+    def failing(rows, extra=()):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(engine.store, "append", failing)
+    with pytest.raises(OSError, match="disk full"):
+        engine.complete_work_item(item.id, "sam", {"documents_complete": True})
+    monkeypatch.setattr(engine.store, "append", real_append)
+    same = engine.run(run.id)  # rebuilt from what is stored
+    assert same.stage.name == "Intake"
+    assert engine.work_item(item.id).status == "Assigned"
+    assert engine.state.seq == engine.store.max_seq()
+    engine.complete_work_item(item.id, "sam", {"documents_complete": True})
+    assert engine.run(run.id).stage.name == "Approval"
+    with pytest.raises(OSError):
+        monkeypatch.setattr(engine.store, "append", failing)
+        engine.start_run("Loan", {"application_id": "B", "applicant": "Lee", "amount": Decimal(5)})
+    monkeypatch.setattr(engine.store, "append", real_append)
+    assert sorted(engine.state.runs) == [run.id]  # the failed start left nothing behind
+    assert (
+        engine.start_run(
+            "Loan", {"application_id": "C", "applicant": "Ngo", "amount": Decimal(5)}
+        ).id
+        == "R000002"
+    )
