@@ -1,0 +1,357 @@
+"""Evaluation: how a run moves, stage by stage, to a fixpoint within one engine call."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from orchlab.engine.plan import Plan, Scope
+from orchlab.engine.state import Row, Run, StageRun, State
+from orchlab.engine.status import Kind, RunStatus, Status, WorkItemStatus
+from orchlab.model import (
+    AfterSteps,
+    AllStepsComplete,
+    Decision,
+    End,
+    EvaluationFlow,
+    ExternalStep,
+    InteractiveStep,
+    OnStageStart,
+    Requirements,
+    Stage,
+    Step,
+)
+from orchlab.registry import FlowKind, Registry
+
+__all__ = ["Evaluation", "StepFailed"]
+
+# Outbound actions run in threads so a timeout can be enforced (a hung call is abandoned).
+_EXECUTOR: cf.ThreadPoolExecutor | None = None
+
+
+def _executor() -> cf.ThreadPoolExecutor:
+    global _EXECUTOR
+    if _EXECUTOR is None:
+        _EXECUTOR = cf.ThreadPoolExecutor(max_workers=4, thread_name_prefix="orchlab-action")
+    return _EXECUTOR
+
+
+class StepFailed(Exception):
+    """A flow, action or evaluation failed: the step goes to Error (or the fault path)."""
+
+
+class Evaluation:
+    """The evaluation loop: a part of `Engine`, kept in its own module.
+
+    It reads and changes runs only through `_emit` (a log row, applied to `state`).
+    """
+
+    state: State
+    registry: Registry
+    max_visits: int
+    _now: dt.datetime
+    _emit: Callable[..., Row]
+
+    def _advance(self, run: Run, changed: frozenset[str] = frozenset()) -> None:
+        """Drive a run until it waits for a person, an event, or ends."""
+        plan = run.plan
+        scope = Scope(plan, run, self.state.records, changed)
+        in_progress = RunStatus.IN_PROGRESS
+        while run.status is in_progress:
+            stage_run = run.stage
+            if stage_run is None:
+                if not self._enter_next(plan, run, scope):
+                    return
+            elif stage_run.status is not Status.IN_PROGRESS or not self._evaluate_stage(
+                plan, run, stage_run, scope
+            ):
+                return
+
+    def _enter_next(self, plan: Plan, run: Run, scope: Scope) -> bool:
+        name = run.next_element
+        element = plan.elements.get(name) if name else None
+        if element is None or isinstance(element, End):
+            duration = (self._now - run.started).total_seconds()
+            self._emit(Kind.END_INSTANCE, run, status=RunStatus.COMPLETED, duration=duration)
+            return False
+        if run.visits.get(element.name, 0) >= self.max_visits:
+            loop = " -> ".join([*run.path[-6:], element.name])
+            self._fail_run(
+                run,
+                f"Go To loop stopped: element {element.name!r} was entered "
+                f"{self.max_visits} times (path {loop}); raise max_visits or fix "
+                "the loop's exit condition",
+            )
+            return False
+        if isinstance(element, Decision):
+            chosen, target = None, element.default
+            for outcome in element.outcomes:
+                if plan.check(outcome.conditions, scope):
+                    chosen, target = outcome.name, outcome.next
+                    break
+            self._emit(
+                Kind.TAKE_OUTCOME,
+                run,
+                status="Completed",
+                comments=chosen,
+                payload=(
+                    {
+                        "decision": element.name,
+                        "outcome": chosen,
+                        "next": target.target if target else None,
+                    }
+                ),
+            )
+            return True
+        self._start_stage(plan, run, element)
+        return True
+
+    def _start_stage(self, plan: Plan, run: Run, stage: Stage) -> None:
+        stage_id = f"{run.id}-S{run.stage_count + 1}"
+        self._emit(
+            Kind.START_STAGE,
+            run,
+            stage_instance_id=stage_id,
+            stage_name=stage.name,
+            status=Status.IN_PROGRESS,
+            payload=(
+                {
+                    "position": plan.position[stage.name],
+                    "label": stage.label or stage.name,
+                    "steps": [s.name for s in stage.steps],
+                }
+            ),
+        )
+
+    def _evaluate_stage(self, plan: Plan, run: Run, stage_run: StageRun, scope: Scope) -> bool:
+        """One pass over the current stage; True if something moved (evaluate again)."""
+        stage: Stage = plan.elements[stage_run.name]  # type: ignore[assignment]
+        moved = False
+        not_started, in_progress = Status.NOT_STARTED, Status.IN_PROGRESS
+        step_runs = stage_run.steps
+        for step, watch_exit in plan.stage_steps[stage.name]:
+            status = step_runs[step.name].status
+            try:
+                if status is not_started:
+                    if self._entry_holds(plan, step, stage_run, scope):
+                        self._start_step(plan, run, stage_run, step, scope)
+                        moved = True
+                elif (
+                    watch_exit
+                    and status is in_progress
+                    and self._rule_holds(plan, step.exit, scope, f"step {step.name!r} exit")
+                ):  # type: ignore[union-attr]
+                    self._end_interactive(run, stage_run, step, None, {})  # type: ignore[arg-type]
+                    moved = True
+            except StepFailed as exc:
+                self._fail_step(plan, run, stage_run, stage, step, str(exc))
+                return run.status is RunStatus.IN_PROGRESS
+            if run.stage is not stage_run:
+                return True
+        if isinstance(stage.exit, AllStepsComplete):
+            completed = Status.COMPLETED
+            done = all(s.status is completed for s in step_runs.values())
+        else:
+            try:
+                done = self._rule_holds(plan, stage.exit, scope, f"stage {stage.name!r} exit")
+            except StepFailed as exc:
+                self._fail_stage(plan, run, stage_run, stage, str(exc))
+                return run.status is RunStatus.IN_PROGRESS
+        if done:
+            self._close_stage(
+                run,
+                stage_run,
+                Kind.END_STAGE,
+                Status.COMPLETED,
+                stage.next.target if stage.next else None,
+            )
+            return True
+        return moved
+
+    def _entry_holds(self, plan: Plan, step: Step, stage_run: StageRun, scope: Scope) -> bool:
+        entry = step.entry
+        if isinstance(entry, OnStageStart):
+            return True
+        if isinstance(entry, AfterSteps):
+            steps = stage_run.steps
+            return all(steps[name].status is Status.COMPLETED for name in entry.steps)
+        return self._rule_holds(plan, entry, scope, f"step {step.name!r} entry")
+
+    def _rule_holds(self, plan: Plan, rule: Any, scope: Scope, where: str) -> bool:
+        if isinstance(rule, Requirements):
+            try:
+                return plan.check(rule.conditions, scope)
+            except Exception as exc:
+                raise StepFailed(f"{where}: {exc}") from None
+        if isinstance(rule, EvaluationFlow):
+            result = self._call_flow(
+                rule.flow, FlowKind.EVALUATION, plan.inputs(rule.inputs, scope), where
+            )
+            if isinstance(result, Mapping):
+                result = result.get("isOrchestrationConditionMet")
+            return bool(result)
+        return True
+
+    def _call_flow(
+        self,
+        name: str,
+        kind: FlowKind,
+        inputs: dict[str, Any],
+        where: str,
+        timeout: float | None = None,
+    ) -> Any:
+        try:
+            spec = self.registry.get(name)
+        except KeyError as exc:
+            raise StepFailed(f"{where}: {exc.args[0]}") from None
+        try:
+            if timeout is None:
+                return spec.fn(**inputs)
+            future = _executor().submit(spec.fn, **inputs)
+            return future.result(timeout=timeout)
+        except cf.TimeoutError:
+            raise StepFailed(
+                f"{where}: {kind.value} {name!r} timed out after {timeout:g} s"
+            ) from None
+        except Exception as exc:
+            raise StepFailed(
+                f"{where}: {kind.value} {name!r} raised {type(exc).__name__}: {exc}"
+            ) from None
+
+    def _start_step(
+        self, plan: Plan, run: Run, stage_run: StageRun, step: Step, scope: Scope
+    ) -> None:
+        step_id = stage_run.steps[step.name].id
+        ids = {
+            "stage_instance_id": stage_run.id,
+            "stage_name": stage_run.name,
+            "step_instance_id": step_id,
+            "step_name": step.name,
+        }
+        try:
+            inputs = plan.inputs(step.inputs, scope)
+        except Exception as exc:
+            raise StepFailed(f"step {step.name!r} inputs: {exc}") from None
+        self._emit(Kind.START_STEP, run, status=Status.IN_PROGRESS, **ids)
+        if isinstance(step, InteractiveStep):
+            self._create_work_item(plan, run, stage_run, step, scope, inputs)
+            return
+        where = f"step {step.name!r}"
+        if isinstance(step, ExternalStep):
+            result = self._call_flow(step.action, FlowKind.ACTION, inputs, where, step.timeout)
+        else:
+            result = self._call_flow(step.flow, FlowKind.FLOW, inputs, where)
+        outputs = dict(result or {})
+        variables = {var: outputs.get(out) for out, var in step.outputs}
+        started = stage_run.steps[step.name].started or self._now
+        self._emit(
+            Kind.END_STEP,
+            run,
+            status=Status.COMPLETED,
+            actor="automated-process",
+            duration=(self._now - started).total_seconds(),
+            payload=({"outputs": outputs, "variables": variables}),
+            **ids,
+        )
+
+    # --- errors and admin actions ----------------------------------------------------------------
+
+    def _fail_step(
+        self, plan: Plan, run: Run, stage_run: StageRun, stage: Stage, step: Step, message: str
+    ) -> None:
+        step_run = stage_run.steps[step.name]
+        if step_run.status is Status.NOT_STARTED:
+            self._emit(
+                Kind.START_STEP,
+                run,
+                stage_instance_id=stage_run.id,
+                stage_name=stage_run.name,
+                step_instance_id=step_run.id,
+                step_name=step.name,
+                status=Status.IN_PROGRESS,
+            )
+        self._emit(
+            Kind.FAIL_STEP,
+            run,
+            stage_instance_id=stage_run.id,
+            stage_name=stage_run.name,
+            step_instance_id=step_run.id,
+            step_name=step.name,
+            status=Status.ERROR,
+            comments=message,
+        )
+        self._fail_stage(plan, run, stage_run, stage, message)
+
+    def _fail_stage(
+        self, plan: Plan, run: Run, stage_run: StageRun, stage: Stage, message: str
+    ) -> None:
+        self._stop_steps(run, stage_run)
+        handled = stage.on_fault is not None
+        self._emit(
+            Kind.FAIL_STAGE,
+            run,
+            stage_instance_id=stage_run.id,
+            stage_name=stage_run.name,
+            status=Status.ERROR,
+            comments=message,
+            payload=(
+                {"handled": handled, "next": stage.on_fault.target if stage.on_fault else None}
+            ),
+        )
+        if not handled:
+            self._fail_run(run, message)
+
+    def _fail_run(self, run: Run, message: str) -> None:
+        self._emit(
+            Kind.FAIL_INSTANCE,
+            run,
+            status=RunStatus.ERROR,
+            comments=message,
+            duration=(self._now - run.started).total_seconds(),
+        )
+
+    def _stop_steps(
+        self,
+        run: Run,
+        stage_run: StageRun,
+        kind: str = Kind.DISCONTINUE_STEP,
+        status: Status = Status.DISCONTINUED,
+    ) -> None:
+        """Discontinue running steps; their open work items are closed (Salesforce: Completed)."""
+        for step_run in stage_run.steps.values():
+            ids = {
+                "stage_instance_id": stage_run.id,
+                "stage_name": stage_run.name,
+                "step_instance_id": step_run.id,
+                "step_name": step_run.name,
+            }
+            item = self.state.work_items.get(step_run.work_item or "")
+            if item is not None and item.status is WorkItemStatus.ASSIGNED:
+                self._emit(
+                    Kind.END_WORK_ITEM,
+                    run,
+                    work_item_id=item.id,
+                    status=WorkItemStatus.COMPLETED,
+                    assignee=item.assignee,
+                    assignee_type=item.assignee_type,
+                    comments="closed by the system",
+                    **ids,
+                )
+            if step_run.status is Status.IN_PROGRESS:
+                self._emit(kind, run, status=status, **ids)
+
+    def _close_stage(
+        self, run: Run, stage_run: StageRun, kind: str, status: Status, next_element: str | None
+    ) -> None:
+        self._stop_steps(run, stage_run)
+        self._emit(
+            kind,
+            run,
+            stage_instance_id=stage_run.id,
+            stage_name=stage_run.name,
+            status=status,
+            duration=(self._now - stage_run.started).total_seconds(),
+            payload=({"next": next_element}),
+        )

@@ -1,0 +1,296 @@
+"""Work items: assignment, routing, notifications, completion by people, reassignment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from orchlab.directory import Directory, Routing
+from orchlab.engine.errors import (
+    NotFound,
+    PermissionDenied,
+    WorkItemClosed,
+)
+from orchlab.engine.evaluate import Evaluation, StepFailed
+from orchlab.engine.plan import Plan, Scope
+from orchlab.engine.state import Run, StageRun, WorkItem
+from orchlab.engine.status import TERMINAL_RUN, Kind, Status, WorkItemStatus
+from orchlab.forms import clean_form
+from orchlab.model import (
+    AssigneeKind,
+    FormSubmitted,
+    InteractiveStep,
+)
+
+__all__ = ["WorkItems"]
+
+
+class WorkItems(Evaluation):
+    """Everything about work items: a part of `Engine`, kept in its own module."""
+
+    directory: Directory
+
+    def _resolve_assignee(self, step: InteractiveStep, scope: Scope) -> tuple[str, str]:
+        assignee = step.assignee
+        if assignee is None:
+            raise StepFailed(f"step {step.name!r}: no assignee")
+        name = assignee.name
+        if assignee.kind is AssigneeKind.REFERENCE:
+            value = scope.plan.resolver(name)(scope)
+            kind = self.directory.kind_of(str(value)) if value else None
+            if kind is None:
+                raise StepFailed(
+                    f"step {step.name!r}: assignee reference {name!r} resolved to "
+                    f"{value!r}, which is not a user, group or queue"
+                )
+            return str(value), kind
+        kind = {
+            AssigneeKind.USER: "User",
+            AssigneeKind.GROUP: "Group",
+            AssigneeKind.QUEUE: "Queue",
+        }[assignee.kind]
+        if self.directory.kind_of(name) != kind:
+            raise StepFailed(
+                f"step {step.name!r}: assignee {kind.lower()} {name!r} is not in the directory"
+            )
+        return name, kind
+
+    def _route(self, queue_name: str) -> str | None:
+        queue = self.directory.queues[queue_name]
+        if queue.routing is Routing.POOL or not queue.members:
+            return None
+        if queue.routing is Routing.ROUND_ROBIN:
+            last = self.state.last_routed.get(queue_name)
+            members = queue.members
+            i = members.index(last) + 1 if last in members else 0
+            return members[i % len(members)]
+        counts = self.state.open_by_owner
+        return min(queue.members, key=lambda m: (counts.get(m, 0), queue.members.index(m)))
+
+    def _create_work_item(
+        self,
+        plan: Plan,
+        run: Run,
+        stage_run: StageRun,
+        step: InteractiveStep,
+        scope: Scope,
+        inputs: dict[str, Any],
+    ) -> None:
+        name, kind = self._resolve_assignee(step, scope)
+        owner = name if kind == "User" else (self._route(name) if kind == "Queue" else None)
+        context = scope.get(step.context_record)
+        item_id = f"{run.id}-W{run.work_count + 1}"
+        label = step.label or step.name
+        notify = self._notification(step, scope, item_id, name, kind, owner, context)
+        self._emit(
+            Kind.START_WORK_ITEM,
+            run,
+            stage_instance_id=stage_run.id,
+            stage_name=stage_run.name,
+            step_instance_id=stage_run.steps[step.name].id,
+            step_name=step.name,
+            work_item_id=item_id,
+            status=WorkItemStatus.ASSIGNED,
+            assignee=name,
+            assignee_type=kind,
+            context=None if context is None else str(context),
+            payload={
+                "label": label,
+                "screen": step.screen,
+                "owner": owner,
+                "inputs": inputs,
+                "notify": notify,
+            },
+        )
+
+    def _notification(
+        self,
+        step: InteractiveStep,
+        scope: Scope,
+        item_id: str,
+        name: str,
+        kind: str,
+        owner: str | None,
+        context: Any,
+    ) -> dict[str, Any]:
+        """The email to the assignees; it lands in the outbox with the work item's log row."""
+        to = (
+            [self.directory.users[owner].email]
+            if owner
+            else list(self.directory.emails(name, kind))
+        )
+        label = step.label or step.name
+        note = step.notification
+        try:
+            subject = scope.fill(note.subject) if note else f"New work item: {label}"
+            body = scope.fill(note.body) if note and note.body else ""
+        except Exception as exc:
+            raise StepFailed(f"step {step.name!r} notification: {exc}") from None
+        body = (body + "\n\n" if body else "") + (
+            f"Step: {label}\nRecord: {context or '-'}\nWork item: {item_id}"
+        )
+        return {"to": to, "subject": subject, "body": body}
+
+    def work_item(self, item_id: str) -> WorkItem:
+        item = self.state.work_items.get(item_id)
+        if item is None:
+            raise NotFound(f"work item {item_id!r} does not exist (or its run is closed)")
+        return item
+
+    def can_act(self, item: WorkItem, username: str) -> bool:
+        """Only an assignee, a member of the group or queue (or the routed owner), or an admin."""
+        if self.directory.is_admin(username):
+            return True
+        if item.owner:
+            return item.owner == username
+        if item.assignee_type == "User":
+            return item.assignee == username
+        return username in self.directory.members_of(item.assignee, item.assignee_type)  # type: ignore[arg-type]
+
+    def work_items(self, user: str | None = None, *, open_only: bool = True) -> list[WorkItem]:
+        """A person's inbox (or every item when `user` is None), oldest first."""
+        items = [
+            w
+            for w in self.state.work_items.values()
+            if not open_only or w.status is WorkItemStatus.ASSIGNED
+        ]
+        if user is not None:
+            items = [w for w in items if self._is_for(w, user)]
+        return sorted(items, key=lambda w: (w.created, w.id))
+
+    def _is_for(self, item: WorkItem, username: str) -> bool:
+        if item.owner:
+            return item.owner == username
+        if item.assignee_type == "User":
+            return item.assignee == username
+        return username in self.directory.members_of(item.assignee, item.assignee_type)  # type: ignore[arg-type]
+
+    def complete_work_item(
+        self,
+        item_id: str,
+        user: str,
+        values: Mapping[str, Any] | None = None,
+        *,
+        comments: str | None = None,
+    ) -> WorkItem:
+        """Submit a work item's form as `user`: checked first, then stored, then the run moves."""
+        item = self.work_item(item_id)
+        if item.status is WorkItemStatus.COMPLETED:
+            raise WorkItemClosed(
+                f"work item {item_id!r} is already Completed (by "
+                f"{item.completed_by or 'the system'} at {item.completed}); "
+                "it can be completed only once"
+            )
+        if user not in self.directory.users:
+            raise PermissionDenied(f"user {user!r} is not in the directory")
+        if not self.can_act(item, user):
+            who = f"{item.assignee_type} {item.assignee!r}" + (
+                f" (routed to {item.owner!r})" if item.owner else ""
+            )
+            raise PermissionDenied(
+                f"user {user!r} may not complete work item {item_id!r}: it is "
+                f"assigned to {who}; only assignees, members or admins may"
+            )
+        run = self.state.runs[item.run_id]
+        if run.status in TERMINAL_RUN:
+            raise WorkItemClosed(f"work item {item_id!r}: its run {run.id} is {run.status}")
+        plan = self.plans[(run.name, run.version)]
+        step: InteractiveStep = plan.steps[item.step_name]  # type: ignore[assignment]
+        clean = clean_form(plan.screens[step.screen], values or {})
+        stage_run = run.latest[plan.stage_of[step.name].name]
+        with self._call():
+            self._end_interactive(run, stage_run, step, user, clean, comments)
+            self._advance(run)
+        return item
+
+    def _end_interactive(
+        self,
+        run: Run,
+        stage_run: StageRun,
+        step: InteractiveStep,
+        user: str | None,
+        values: dict[str, Any],
+        comments: str | None = None,
+    ) -> None:
+        step_run = stage_run.steps[step.name]
+        ids = {
+            "stage_instance_id": stage_run.id,
+            "stage_name": stage_run.name,
+            "step_instance_id": step_run.id,
+            "step_name": step.name,
+        }
+        item = self.state.work_items.get(step_run.work_item or "")
+        now = self._now
+        if item is not None and item.status is WorkItemStatus.ASSIGNED:
+            self._emit(
+                Kind.END_WORK_ITEM,
+                run,
+                work_item_id=item.id,
+                status=WorkItemStatus.COMPLETED,
+                actor=user,
+                assignee=item.assignee,
+                assignee_type=item.assignee_type,
+                context=item.context,
+                duration=(now - item.created).total_seconds(),
+                comments=comments,
+                payload=({"values": values}),
+                **ids,
+            )
+        if step_run.status is not Status.IN_PROGRESS:
+            return  # completed while the stage was being closed; keep the values only
+        if user is not None and not isinstance(step.exit, FormSubmitted):
+            return  # exit requirements decide; the item's values are the step's outputs already
+        variables = {var: values.get(out) for out, var in step.outputs}
+        self._emit(
+            Kind.END_STEP,
+            run,
+            status=Status.COMPLETED,
+            actor=user,
+            duration=(now - (step_run.started or now)).total_seconds(),
+            payload=({"outputs": values, "variables": variables}),
+            **ids,
+        )
+
+    def reassign_work_item(self, item_id: str, to: str, *, by: str) -> WorkItem:
+        """Give an open work item to another user, group or queue (admins only)."""
+        item = self.work_item(item_id)
+        if not self.directory.is_admin(by):
+            raise PermissionDenied(
+                f"user {by!r} may not reassign work item {item_id!r}: only admins may reassign"
+            )
+        if item.status is not WorkItemStatus.ASSIGNED:
+            raise WorkItemClosed(
+                f"work item {item_id!r} is {item.status}; only Assigned items can be reassigned"
+            )
+        kind = self.directory.kind_of(to)
+        if kind is None:
+            raise NotFound(f"reassign {item_id!r}: {to!r} is not a user, group or queue")
+        run = self.state.runs[item.run_id]
+        plan = self.plans[(run.name, run.version)]
+        step: InteractiveStep = plan.steps[item.step_name]  # type: ignore[assignment]
+        with self._call():
+            owner = to if kind == "User" else (self._route(to) if kind == "Queue" else None)
+            scope = Scope(plan, run, self.state.records)
+            stage_run = run.latest[plan.stage_of[item.step_name].name]
+            self._emit(
+                Kind.REASSIGN_WORK_ITEM,
+                run,
+                work_item_id=item.id,
+                stage_instance_id=stage_run.id,
+                stage_name=stage_run.name,
+                step_name=item.step_name,
+                step_instance_id=item.step_id,
+                status=WorkItemStatus.ASSIGNED,
+                actor=by,
+                assignee=to,
+                assignee_type=kind,
+                context=item.context,
+                payload={
+                    "owner": owner,
+                    "from": item.assignee,
+                    "notify": self._notification(
+                        step, scope, item.id, to, kind, owner, item.context
+                    ),
+                },
+            )
+        return item
