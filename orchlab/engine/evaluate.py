@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from orchlab.engine.plan import Plan, Scope
-from orchlab.engine.state import Row, Run, StageRun, State
+from orchlab.engine.state import Row, Run, StageRun, State, StepRun
 from orchlab.engine.status import Kind, RunStatus, Status, WorkItemStatus
 from orchlab.model import (
     AfterSteps,
@@ -26,6 +26,8 @@ from orchlab.model import (
 from orchlab.registry import FlowKind, Registry
 
 __all__ = ["Evaluation", "StepFailed"]
+
+_new_row = tuple.__new__
 
 # Outbound actions run in threads so a timeout can be enforced (a hung call is abandoned).
 _EXECUTOR: cf.ThreadPoolExecutor | None = None
@@ -53,6 +55,35 @@ class Evaluation:
     max_visits: int
     _now: dt.datetime
     _emit: Callable[..., Row]
+    _pending: list[Row]
+
+    def _emit_step(
+        self,
+        kind: str,
+        run: Run,
+        stage_run: StageRun,
+        step_run: StepRun,
+        status: str,
+        work_item_id: str | None = None,
+        actor: str | None = None,
+        assignee: str | None = None,
+        assignee_type: str | None = None,
+        context: str | None = None,
+        duration: float | None = None,
+        comments: str | None = None,
+        payload: Any = None,
+    ) -> None:
+        """`_emit` for a step's row; most rows are, so it builds the row without keywords."""
+        state = self.state
+        state.seq += 1
+        row = _new_row(
+            Row,
+            (state.seq, self._now, kind, run.id, run.name, run.version, stage_run.id,
+             stage_run.name, step_run.id, step_run.name, work_item_id, status, actor, assignee,
+             assignee_type, context, duration, comments, payload),
+        )  # fmt: skip
+        state.apply(row)
+        self._pending.append(row)
 
     def _advance(self, run: Run, changed: frozenset[str] = frozenset()) -> None:
         """Drive a run until it waits for a person, an event, or ends."""
@@ -223,18 +254,12 @@ class Evaluation:
     def _start_step(
         self, plan: Plan, run: Run, stage_run: StageRun, step: Step, scope: Scope
     ) -> None:
-        step_id = stage_run.steps[step.name].id
-        ids = {
-            "stage_instance_id": stage_run.id,
-            "stage_name": stage_run.name,
-            "step_instance_id": step_id,
-            "step_name": step.name,
-        }
+        step_run = stage_run.steps[step.name]
         try:
             inputs = plan.inputs(step.inputs, scope)
         except Exception as exc:
             raise StepFailed(f"step {step.name!r} inputs: {exc}") from None
-        self._emit(Kind.START_STEP, run, status=Status.IN_PROGRESS, **ids)
+        self._emit_step(Kind.START_STEP, run, stage_run, step_run, Status.IN_PROGRESS)
         if isinstance(step, InteractiveStep):
             self._create_work_item(plan, run, stage_run, step, scope, inputs)
             return
@@ -244,16 +269,18 @@ class Evaluation:
         else:
             result = self._call_flow(step.flow, FlowKind.FLOW, inputs, where)
         outputs = dict(result or {})
-        variables = {var: outputs.get(out) for out, var in step.outputs}
-        started = stage_run.steps[step.name].started or self._now
-        self._emit(
+        payload: dict[str, Any] = {"outputs": outputs}
+        if step.outputs:
+            payload["variables"] = {var: outputs.get(out) for out, var in step.outputs}
+        self._emit_step(
             Kind.END_STEP,
             run,
-            status=Status.COMPLETED,
+            stage_run,
+            step_run,
+            Status.COMPLETED,
             actor="automated-process",
-            duration=(self._now - started).total_seconds(),
-            payload=({"outputs": outputs, "variables": variables}),
-            **ids,
+            duration=(self._now - (step_run.started or self._now)).total_seconds(),
+            payload=payload,
         )
 
     # --- errors and admin actions ----------------------------------------------------------------
@@ -263,25 +290,8 @@ class Evaluation:
     ) -> None:
         step_run = stage_run.steps[step.name]
         if step_run.status is Status.NOT_STARTED:
-            self._emit(
-                Kind.START_STEP,
-                run,
-                stage_instance_id=stage_run.id,
-                stage_name=stage_run.name,
-                step_instance_id=step_run.id,
-                step_name=step.name,
-                status=Status.IN_PROGRESS,
-            )
-        self._emit(
-            Kind.FAIL_STEP,
-            run,
-            stage_instance_id=stage_run.id,
-            stage_name=stage_run.name,
-            step_instance_id=step_run.id,
-            step_name=step.name,
-            status=Status.ERROR,
-            comments=message,
-        )
+            self._emit_step(Kind.START_STEP, run, stage_run, step_run, Status.IN_PROGRESS)
+        self._emit_step(Kind.FAIL_STEP, run, stage_run, step_run, Status.ERROR, comments=message)
         self._fail_stage(plan, run, stage_run, stage, message)
 
     def _fail_stage(
@@ -321,26 +331,21 @@ class Evaluation:
     ) -> None:
         """Discontinue running steps; their open work items are closed (Salesforce: Completed)."""
         for step_run in stage_run.steps.values():
-            ids = {
-                "stage_instance_id": stage_run.id,
-                "stage_name": stage_run.name,
-                "step_instance_id": step_run.id,
-                "step_name": step_run.name,
-            }
             item = self.state.work_items.get(step_run.work_item or "")
             if item is not None and item.status is WorkItemStatus.ASSIGNED:
-                self._emit(
+                self._emit_step(
                     Kind.END_WORK_ITEM,
                     run,
+                    stage_run,
+                    step_run,
+                    WorkItemStatus.COMPLETED,
                     work_item_id=item.id,
-                    status=WorkItemStatus.COMPLETED,
                     assignee=item.assignee,
                     assignee_type=item.assignee_type,
                     comments="closed by the system",
-                    **ids,
                 )
             if step_run.status is Status.IN_PROGRESS:
-                self._emit(kind, run, status=status, **ids)
+                self._emit_step(kind, run, stage_run, step_run, status)
 
     def _close_stage(
         self, run: Run, stage_run: StageRun, kind: str, status: Status, next_element: str | None

@@ -82,15 +82,13 @@ class WorkItems(Evaluation):
         item_id = f"{run.id}-W{run.work_count + 1}"
         label = step.label or step.name
         notify = self._notification(step, scope, item_id, name, kind, owner, context)
-        self._emit(
+        self._emit_step(
             Kind.START_WORK_ITEM,
             run,
-            stage_instance_id=stage_run.id,
-            stage_name=stage_run.name,
-            step_instance_id=stage_run.steps[step.name].id,
-            step_name=step.name,
+            stage_run,
+            stage_run.steps[step.name],
+            WorkItemStatus.ASSIGNED,
             work_item_id=item_id,
-            status=WorkItemStatus.ASSIGNED,
             assignee=name,
             assignee_type=kind,
             context=None if context is None else str(context),
@@ -213,42 +211,40 @@ class WorkItems(Evaluation):
         comments: str | None = None,
     ) -> None:
         step_run = stage_run.steps[step.name]
-        ids = {
-            "stage_instance_id": stage_run.id,
-            "stage_name": stage_run.name,
-            "step_instance_id": step_run.id,
-            "step_name": step.name,
-        }
         item = self.state.work_items.get(step_run.work_item or "")
         now = self._now
         if item is not None and item.status is WorkItemStatus.ASSIGNED:
-            self._emit(
+            self._emit_step(
                 Kind.END_WORK_ITEM,
                 run,
+                stage_run,
+                step_run,
+                WorkItemStatus.COMPLETED,
                 work_item_id=item.id,
-                status=WorkItemStatus.COMPLETED,
                 actor=user,
                 assignee=item.assignee,
                 assignee_type=item.assignee_type,
                 context=item.context,
                 duration=(now - item.created).total_seconds(),
                 comments=comments,
-                payload=({"values": values}),
-                **ids,
+                payload={"values": values},
             )
         if step_run.status is not Status.IN_PROGRESS:
             return  # completed while the stage was being closed; keep the values only
         if user is not None and not isinstance(step.exit, FormSubmitted):
             return  # exit requirements decide; the item's values are the step's outputs already
-        variables = {var: values.get(out) for out, var in step.outputs}
-        self._emit(
+        payload: dict[str, Any] = {"outputs": values}
+        if step.outputs:
+            payload["variables"] = {var: values.get(out) for out, var in step.outputs}
+        self._emit_step(
             Kind.END_STEP,
             run,
-            status=Status.COMPLETED,
+            stage_run,
+            step_run,
+            Status.COMPLETED,
             actor=user,
             duration=(now - (step_run.started or now)).total_seconds(),
-            payload=({"outputs": values, "variables": variables}),
-            **ids,
+            payload=payload,
         )
 
     def reassign_work_item(self, item_id: str, to: str, *, by: str) -> WorkItem:
