@@ -164,8 +164,7 @@ def cmd_complete(args: argparse.Namespace) -> int:
     _flows(args.flows)
     engine = _engine(args.history)
     item = engine.complete_work_item(args.item, args.user, _pairs(args.value))
-    run = engine.run(item.run_id)
-    print(f"completed {item.id}; run {run.id} is {run.status}")
+    print(f"completed {item.id}; run {item.run_id} is {engine.run_status(item.run_id)}")
     return 0
 
 

@@ -445,12 +445,27 @@ class Engine(WorkItems):
         return run
 
     def run(self, run_id: str) -> Run:
+        """An open run: InProgress, Suspended or Error (closed runs live in the history)."""
         found = self.state.runs.get(run_id)
         if found is None:
-            raise NotFound(
-                f"run {run_id!r} is not open in this engine (query the history for finished runs)"
-            )
+            closed = self.store.execute("SELECT status FROM runs WHERE id = ?", [run_id])
+            if closed:
+                raise NotFound(
+                    f"run {run_id!r} is {closed[0][0]}: closed runs are in the history "
+                    '(engine.store.sql("SELECT * FROM runs WHERE id = ?", [run_id]))'
+                )
+            raise NotFound(f"run {run_id!r} does not exist")
         return found
+
+    def run_status(self, run_id: str) -> str:
+        """The status of any run, open or closed."""
+        found = self.state.runs.get(run_id)
+        if found is not None:
+            return str(found.status)
+        closed = self.store.execute("SELECT status FROM runs WHERE id = ?", [run_id])
+        if not closed:
+            raise NotFound(f"run {run_id!r} does not exist")
+        return str(closed[0][0])
 
     def _admin(self, by: str, what: str) -> None:
         if not self.directory.is_admin(by):

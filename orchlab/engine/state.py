@@ -214,7 +214,10 @@ class State:
 
     def _run_status(self, row: Row) -> None:
         run = self.runs[row.instance_id]  # type: ignore[index]
-        run.status = RUN_STATUS_OF[row.status]
+        status = (
+            row.status
+        )  # an enum member when live, text when read back (hashing a member is slow)
+        run.status = status if status.__class__ is RunStatus else RUN_STATUS_OF[status]
         if row.kind in (Kind.END_INSTANCE, Kind.CANCEL_INSTANCE):
             run.ended = row.timestamp
             if run.stage is not None and row.kind == Kind.CANCEL_INSTANCE:
@@ -223,10 +226,19 @@ class State:
                     if step.status is Status.IN_PROGRESS:
                         step.status = Status.CANCELED
             run.stage = None
+            self._forget(run)
         elif row.kind == Kind.FAIL_INSTANCE:
             run.error = row.comments
         elif row.kind == Kind.SUSPEND_INSTANCE and run.stage is not None:
             run.stage.status = Status.SUSPENDED
+
+    def _forget(self, run: Run) -> None:
+        """A closed run leaves memory (its history stays): memory holds what can still move."""
+        del self.runs[run.id]
+        for item_id in run.items:
+            del self.work_items[item_id]
+        if run.record_id:
+            self.record_runs[run.record_id].discard(run.id)
 
     def _resume(self, row: Row) -> None:
         run = self.runs[row.instance_id]  # type: ignore[index]
@@ -261,7 +273,8 @@ class State:
 
     def _step_status(self, row: Row) -> None:
         step = self._step(row)
-        step.status = STATUS_OF[row.status]
+        status = row.status
+        step.status = status if status.__class__ is Status else STATUS_OF[status]
         if row.kind == Kind.START_STEP:
             step.started = row.timestamp
         else:
@@ -282,7 +295,8 @@ class State:
     def _end_stage(self, row: Row) -> None:
         run = self.runs[row.instance_id]  # type: ignore[index]
         stage = run.latest[row.stage_name]  # type: ignore[index]
-        stage.status = STATUS_OF[row.status]
+        status = row.status
+        stage.status = status if status.__class__ is Status else STATUS_OF[status]
         stage.ended = row.timestamp
         payload = row.payload or {}
         if row.kind == Kind.FAIL_STAGE and not payload.get("handled"):

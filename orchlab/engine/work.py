@@ -21,6 +21,7 @@ from orchlab.model import (
     FormSubmitted,
     InteractiveStep,
 )
+from orchlab.store.history import HistoryStore
 
 __all__ = ["WorkItems"]
 
@@ -29,6 +30,7 @@ class WorkItems(Evaluation):
     """Everything about work items: a part of `Engine`, kept in its own module."""
 
     directory: Directory
+    store: HistoryStore
 
     def _resolve_assignee(self, step: InteractiveStep, scope: Scope) -> tuple[str, str]:
         assignee = step.assignee
@@ -130,9 +132,20 @@ class WorkItems(Evaluation):
         return {"to": to, "subject": subject, "body": body}
 
     def work_item(self, item_id: str) -> WorkItem:
+        """An open work item (one of a run that can still move)."""
         item = self.state.work_items.get(item_id)
         if item is None:
-            raise NotFound(f"work item {item_id!r} does not exist (or its run is closed)")
+            closed = self.store.execute(
+                "SELECT status, completed_by, completed_date FROM work_items WHERE id = ?",
+                [item_id],
+            )
+            if closed:
+                status, by, when = closed[0]
+                raise WorkItemClosed(
+                    f"work item {item_id!r} is {status} (by {by or 'the system'} at {when}); "
+                    "its run is closed"
+                )
+            raise NotFound(f"work item {item_id!r} does not exist")
         return item
 
     def can_act(self, item: WorkItem, username: str) -> bool:

@@ -226,3 +226,17 @@ def test_go_to_loop_guard_names_the_loop(engine: Engine, clock) -> None:
         do(eng, "Confirm_paperwork", {"status": "Rejected"})
     assert r.status is RunStatus.ERROR
     assert "Go To loop stopped: element 'HR_Paperwork' was entered 3 times" in r.error
+
+
+def test_closed_runs_leave_memory_but_not_the_history(engine: Engine) -> None:
+    run = _loan(engine)
+    do(engine, "Collect_documents", {"documents_complete": True})
+    (approval,) = engine.work_items()
+    engine.complete_work_item(approval.id, "uma", {"approved": False})
+    assert run.status is RunStatus.COMPLETED
+    assert run.id not in engine.state.runs and engine.work_items() == []
+    assert engine.run_status(run.id) == "Completed"
+    with pytest.raises(WorkItemClosed, match="is Completed \\(by uma at .*\\); its run is closed"):
+        engine.complete_work_item(approval.id, "uma", {"approved": True})
+    with pytest.raises(EngineError, match="is Completed: closed runs are in the history"):
+        engine.run(run.id)
