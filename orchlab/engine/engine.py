@@ -66,6 +66,7 @@ class Engine(WorkItems):
         self.directory = Directory()
         self.plans: dict[tuple[str, int], Plan] = {}
         self.active: dict[str, int] = {}
+        self._triggers: dict[str, list[Plan]] = {}  # object -> active record-triggered plans
         self.state = State(lambda name, version: self.plans[(name, version)])
         self._pending: list[Row] = []
         self._extra: list[tuple[str, list[Any]]] = []
@@ -86,6 +87,8 @@ class Engine(WorkItems):
             self.plans[(name, version)] = Plan(from_dict(data))
             if status == "Active":
                 self.active[name] = version
+        self._index_triggers()
+        self._index_triggers()
         users, groups, members = self.store.directory_rows()
         for username, name, email, admin in users:
             self.directory.add_user(username, name, email, admin=admin)
@@ -231,7 +234,16 @@ class Engine(WorkItems):
         self.plans[(orch.name, orch.version)] = Plan(orch)
         if activate:
             self.active[orch.name] = orch.version
+            self._index_triggers()
         return orch
+
+    def _index_triggers(self) -> None:
+        """Which active orchestrations start on which object (read on every record change)."""
+        self._triggers = {}
+        for name, version in sorted(self.active.items()):
+            plan = self.plans[(name, version)]
+            if isinstance(plan.orch.start, RecordTrigger):
+                self._triggers.setdefault(plan.orch.start.object, []).append(plan)
 
     def activate(self, name: str, version: int) -> None:
         if (name, version) not in self.plans:
@@ -247,6 +259,7 @@ class Engine(WorkItems):
             ],
         )
         self.active[name] = version
+        self._index_triggers()
 
     def definition(self, name: str, version: int | None = None) -> Orchestration:
         version = version or self.active.get(name)
@@ -369,11 +382,8 @@ class Engine(WorkItems):
         event: TriggerEvent,
         changed: frozenset[str] = frozenset(),
     ) -> None:
-        for name, version in sorted(self.active.items()):
-            plan = self.plans[(name, version)]
-            start = plan.orch.start
-            if not isinstance(start, RecordTrigger) or start.object != object:
-                continue
+        for plan in self._triggers.get(object, ()):
+            start: RecordTrigger = plan.orch.start  # type: ignore[assignment]
             if start.on is not TriggerEvent.CREATE_OR_UPDATE and start.on is not event:
                 continue
             if start.conditions is not None:

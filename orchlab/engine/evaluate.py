@@ -140,20 +140,13 @@ class Evaluation:
         return True
 
     def _start_stage(self, plan: Plan, run: Run, stage: Stage) -> None:
-        stage_id = f"{run.id}-S{run.stage_count + 1}"
         self._emit(
             Kind.START_STAGE,
             run,
-            stage_instance_id=stage_id,
+            stage_instance_id=f"{run.id}-S{run.stage_count + 1}",
             stage_name=stage.name,
             status=Status.IN_PROGRESS,
-            payload=(
-                {
-                    "position": plan.position[stage.name],
-                    "label": stage.label or stage.name,
-                    "steps": [s.name for s in stage.steps],
-                }
-            ),
+            payload=plan.stage_payload[stage.name],
         )
 
     def _evaluate_stage(self, plan: Plan, run: Run, stage_run: StageRun, scope: Scope) -> bool:

@@ -104,6 +104,15 @@ class Plan:
             )
             for stage in orch.stages
         }
+        # What a StartStage row carries: shared, never changed (rows are read-only).
+        self.stage_payload: dict[str, dict[str, Any]] = {
+            stage.name: {
+                "position": self.position[stage.name],
+                "label": stage.label or stage.name,
+                "steps": [s.name for s in stage.steps],
+            }
+            for stage in orch.stages
+        }
         self.outcome_names = {o.name for d in orch.decisions for o in d.outcomes}
         self.variables = {v.name: v for v in orch.variables}
         self.screens = {s.name: s for s in orch.screens}

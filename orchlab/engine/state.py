@@ -259,8 +259,10 @@ class State:
         run = self.runs[row.instance_id]  # type: ignore[index]
         payload = row.payload or {}
         stage = StageRun(row.stage_instance_id, row.stage_name, payload["position"], row.timestamp)  # type: ignore[arg-type]
-        for i, name in enumerate(payload["steps"]):
-            stage.steps[name] = StepRun(f"{stage.id}-{i + 1}", name)
+        prefix = stage.id + "-"
+        steps = stage.steps
+        for i, name in enumerate(payload["steps"], 1):
+            steps[name] = StepRun(prefix + str(i), name)
         run.stage = stage
         run.latest[stage.name] = stage
         run.path.append(stage.name)

@@ -236,7 +236,7 @@ def test_closed_runs_leave_memory_but_not_the_history(engine: Engine) -> None:
     assert run.status is RunStatus.COMPLETED
     assert run.id not in engine.state.runs and engine.work_items() == []
     assert engine.run_status(run.id) == "Completed"
-    with pytest.raises(WorkItemClosed, match="is Completed \\(by uma at .*\\); its run is closed"):
+    with pytest.raises(WorkItemClosed, match=r"is Completed \(by uma at .*\); its run is closed"):
         engine.complete_work_item(approval.id, "uma", {"approved": True})
     with pytest.raises(EngineError, match="is Completed: closed runs are in the history"):
         engine.run(run.id)
