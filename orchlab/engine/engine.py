@@ -9,6 +9,7 @@ than the file holds.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
@@ -152,8 +153,16 @@ class Engine(WorkItems):
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
-        """Group many calls into one transaction (simulations, bulk loads)."""
+        """Group many calls into one transaction (simulations, bulk loads).
+
+        The cyclic garbage collector is paused meanwhile: the engine makes no reference
+        cycles, and scanning the batch's pending rows over and over costs about a tenth of
+        a simulation's time. It is switched back on when the outermost batch ends.
+        """
         self._batch += 1
+        paused = self._batch == 1 and gc.isenabled()
+        if paused:
+            gc.disable()
         try:
             yield
         except BaseException:
@@ -161,9 +170,13 @@ class Engine(WorkItems):
             if not self._batch:
                 self._discard()
             raise
-        self._batch -= 1
-        if not self._batch:
-            self.flush()
+        else:
+            self._batch -= 1
+            if not self._batch:
+                self.flush()
+        finally:
+            if paused:
+                gc.enable()
 
     def _emit(self, kind: str, run: Run | None = None, **fields: Any) -> Row:
         state = self.state
