@@ -150,9 +150,10 @@ class Evaluation:
         )
 
     def _evaluate_stage(self, plan: Plan, run: Run, stage_run: StageRun, scope: Scope) -> bool:
-        """One pass over the current stage; True if something moved (evaluate again)."""
+        """One pass over the current stage; True if another pass could move something more."""
         stage: Stage = plan.elements[stage_run.name]  # type: ignore[assignment]
         moved = False
+        waiting = False  # a step that has yet to start, or whose exit is still to be met
         not_started, in_progress = Status.NOT_STARTED, Status.IN_PROGRESS
         step_runs = stage_run.steps
         for step, watch_exit in plan.stage_steps[stage.name]:
@@ -162,13 +163,14 @@ class Evaluation:
                     if self._entry_holds(plan, step, stage_run, scope):
                         self._start_step(plan, run, stage_run, step, scope)
                         moved = True
-                elif (
-                    watch_exit
-                    and status is in_progress
-                    and self._rule_holds(plan, step.exit, scope, f"step {step.name!r} exit")
-                ):  # type: ignore[union-attr]
-                    self._end_interactive(run, stage_run, step, None, {})  # type: ignore[arg-type]
-                    moved = True
+                    else:
+                        waiting = True
+                elif watch_exit and status is in_progress:
+                    if self._rule_holds(plan, step.exit, scope, f"step {step.name!r} exit"):  # type: ignore[union-attr]
+                        self._end_interactive(run, stage_run, step, None, {})  # type: ignore[arg-type]
+                        moved = True
+                    else:
+                        waiting = True
             except StepFailed as exc:
                 self._fail_step(plan, run, stage_run, stage, step, str(exc))
                 return run.status is RunStatus.IN_PROGRESS
@@ -192,7 +194,8 @@ class Evaluation:
                 stage.next.target if stage.next else None,
             )
             return True
-        return moved
+        # Steps are visited in order, so only a step still waiting can gain from another pass.
+        return moved and waiting
 
     def _entry_holds(self, plan: Plan, step: Step, stage_run: StageRun, scope: Scope) -> bool:
         entry = step.entry
