@@ -264,7 +264,18 @@ class Evaluation:
             result = self._call_flow(step.action, FlowKind.ACTION, inputs, where, step.timeout)
         else:
             result = self._call_flow(step.flow, FlowKind.FLOW, inputs, where)
-        outputs = dict(result or {})
+        self._complete_step(run, stage_run, step_run, step, dict(result or {}), "automated-process")
+
+    def _complete_step(
+        self,
+        run: Run,
+        stage_run: StageRun,
+        step_run: StepRun,
+        step: Step,
+        outputs: dict[str, Any],
+        actor: str | None,
+    ) -> None:
+        """EndStep with the step's outputs (and the variables its output map fills)."""
         payload: dict[str, Any] = {"outputs": outputs}
         if step.outputs:
             payload["variables"] = {var: outputs.get(out) for out, var in step.outputs}
@@ -274,7 +285,7 @@ class Evaluation:
             stage_run,
             step_run,
             Status.COMPLETED,
-            actor="automated-process",
+            actor=actor,
             duration=(self._now - (step_run.started or self._now)).total_seconds(),
             payload=payload,
         )

@@ -246,19 +246,7 @@ class WorkItems(Evaluation):
             return  # completed while the stage was being closed; keep the values only
         if user is not None and not isinstance(step.exit, FormSubmitted):
             return  # exit requirements decide; the item's values are the step's outputs already
-        payload: dict[str, Any] = {"outputs": values}
-        if step.outputs:
-            payload["variables"] = {var: values.get(out) for out, var in step.outputs}
-        self._emit_step(
-            Kind.END_STEP,
-            run,
-            stage_run,
-            step_run,
-            Status.COMPLETED,
-            actor=user,
-            duration=(now - (step_run.started or now)).total_seconds(),
-            payload=payload,
-        )
+        self._complete_step(run, stage_run, step_run, step, values, user)
 
     def reassign_work_item(self, item_id: str, to: str, *, by: str) -> WorkItem:
         """Give an open work item to another user, group or queue (admins only)."""
