@@ -50,6 +50,8 @@ QUEUES = {
 GROUPS = {"Customer_Success": ["cara"], "Senior_Underwriters": ["olivia", "dana"]}
 # Mean hours a person takes to answer, per assignee (the slow ones make bottlenecks).
 MEAN_HOURS = {"Engineering": 20.0, "Underwriting": 30.0, "HR_Operations": 16.0, "Facilities": 10.0}
+# People who stop answering after this many days (holidays): what is routed to them stalls.
+ABSENT_FROM_DAY = {"bob": 12.0, "wes": 16.0}
 
 
 def setup_directory(engine: Engine) -> None:
@@ -84,12 +86,14 @@ def answer(screen: Screen, rng: random.Random, reject: float = 0.0) -> dict[str,
     return values
 
 
-def _who(engine: Engine, item: WorkItem, rng: random.Random) -> str:
-    if item.owner:
-        return item.owner
-    if item.assignee_type == "User":
-        return item.assignee  # type: ignore[return-value]
-    return rng.choice(engine.directory.members_of(item.assignee, item.assignee_type))  # type: ignore[arg-type]
+def _who(engine: Engine, item: WorkItem, rng: random.Random, away: set[str]) -> str | None:
+    """Who answers: the assignee or routed owner, else a member who is not away (None: nobody)."""
+    if item.owner or item.assignee_type == "User":
+        person = item.owner or item.assignee
+        return None if person in away else person
+    members = engine.directory.members_of(item.assignee, item.assignee_type)  # type: ignore[arg-type]
+    present = [m for m in members if m not in away]
+    return rng.choice(present) if present else None
 
 
 def populate(
@@ -114,7 +118,7 @@ def populate(
 
     for name in EXAMPLES:
         for _ in range(runs_per_process):
-            at(start + dt.timedelta(hours=rng.uniform(0, days * 24 * 0.8)), "arrive", name)
+            at(start + dt.timedelta(minutes=round(rng.uniform(0, days * 24 * 60))), "arrive", name)
     scheduled: set[str] = set()
     done = 0
     with engine.batch():
@@ -126,19 +130,23 @@ def populate(
             else:
                 item = engine.state.work_items.get(arg)
                 if item is not None and item.status == "Assigned":
-                    run = engine.state.runs[item.run_id]
-                    plan = engine.plans[(run.name, run.version)]
-                    screen = plan.screens[item.screen]  # type: ignore[index]
-                    engine.complete_work_item(
-                        item.id, _who(engine, item, rng), answer(screen, rng, reject=0.2)
-                    )
+                    elapsed = clock.now() - start
+                    away = {
+                        p for p, d in ABSENT_FROM_DAY.items() if elapsed >= dt.timedelta(days=d)
+                    }
+                    who = _who(engine, item, rng, away)
+                    if who is None:
+                        continue  # its person is on holiday: the item waits
+                    screen = engine.state.runs[item.run_id].plan.screens[item.screen]
+                    engine.complete_work_item(item.id, who, answer(screen, rng, reject=0.2))
                     done += 1
             for item in engine.work_items():
                 if item.id not in scheduled:
                     scheduled.add(item.id)
-                    mean = MEAN_HOURS.get(item.assignee or "", 6.0)
-                    at(clock.now() + dt.timedelta(hours=rng.expovariate(1 / mean)), "work", item.id)
-    return {"runs": len(engine.state.runs), "work_items_completed": done}
+                    mean = MEAN_HOURS.get(item.assignee or "", 6.0) * 60
+                    delay = dt.timedelta(minutes=5 + round(rng.expovariate(1 / mean)))
+                    at(clock.now() + delay, "work", item.id)
+    return {"runs": engine.store.run_count(), "work_items_completed": done}
 
 
 def _arrive(engine: Engine, name: str, rng: random.Random) -> None:
