@@ -338,10 +338,12 @@ class Engine(WorkItems):
         self, object: str, fields: Mapping[str, Any] | None = None, id: str | None = None
     ) -> str:
         """Create a record; record-triggered orchestrations on its object may start."""
+        if id is not None and id in self.state.records:
+            raise EngineError(f"record {id!r} already exists; expected a new id")
         with self._call():
-            rid = id or self._record_ids.next()
-            if rid in self.state.records:
-                raise EngineError(f"record {rid!r} already exists; expected a new id")
+            rid = id
+            while rid is None or (id is None and rid in self.state.records):
+                rid = self._record_ids.next()  # skip ids that were given explicitly
             data = dict(fields or {})
             self._emit(
                 Kind.CREATE_RECORD,
@@ -354,10 +356,12 @@ class Engine(WorkItems):
 
     def update_record(self, record_id: str, fields: Mapping[str, Any]) -> None:
         """Change fields of a record: triggers fire and runs that use the record re-evaluate."""
+        record = self.state.records.get(record_id)
+        if record is None:
+            raise NotFound(f"record {record_id!r} does not exist")
         with self._call():
-            record = self.state.records.get(record_id)
-            if record is None:
-                raise NotFound(f"record {record_id!r} does not exist")
+            # Runs already using the record re-evaluate; runs this update starts just did.
+            using = sorted(self.state.record_runs.get(record_id, ()))
             prior = record["fields"]
             new = {**prior, **fields}
             changed = frozenset(k for k in fields if prior.get(k) != fields[k])
@@ -375,7 +379,7 @@ class Engine(WorkItems):
                 ),
             )
             self._trigger(record_id, record["object"], new, prior, TriggerEvent.UPDATE, changed)
-            for run_id in sorted(self.state.record_runs.get(record_id, ())):
+            for run_id in using:
                 run = self.state.runs.get(run_id)
                 if run is not None and run.status is RunStatus.IN_PROGRESS:
                     self._advance(run, changed)
