@@ -168,6 +168,20 @@ def cmd_complete(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    from orchlab.store import open_snapshot
+
+    dest = Path(args.dest)
+    if dest.exists():
+        print(f"orchlab snapshot: {dest} already exists; expected a new file", file=sys.stderr)
+        return 1
+    copy = open_snapshot(args.history, dest)
+    runs = copy.execute("SELECT count(*) FROM runs")[0][0]
+    copy.close()
+    print(f"wrote {dest}: a copy of {args.history} with {runs} runs")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orchlab", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -219,6 +233,10 @@ def build_parser() -> argparse.ArgumentParser:
     history(p)
     flows(p)
     p.set_defaults(fn=cmd_complete)
+    p = sub.add_parser("snapshot", help="copy a history file to analyse while it is written")
+    p.add_argument("dest", help="the new DuckDB file")
+    history(p)
+    p.set_defaults(fn=cmd_snapshot)
     return parser
 
 

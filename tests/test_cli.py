@@ -147,3 +147,13 @@ def test_console_script_is_installed() -> None:
     assert exe, "the orchlab console script is not installed in this environment"
     out = subprocess.run([exe, "--help"], capture_output=True, text=True, check=True)
     assert "validate" in out.stdout and "render" in out.stdout
+
+
+def test_snapshot_copies_a_history(tmp_path: Path, capsys) -> None:
+    db = tmp_path / "h.duckdb"
+    assert main(["demo", "--history", str(db), "--runs", "2", "--days", "3"]) == 0
+    capsys.readouterr()
+    assert main(["snapshot", "--history", str(db), str(tmp_path / "copy.duckdb")]) == 0
+    assert "with 8 runs" in capsys.readouterr().out
+    assert main(["snapshot", "--history", str(db), str(tmp_path / "copy.duckdb")]) == 1
+    assert "already exists" in capsys.readouterr().err
