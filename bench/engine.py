@@ -190,7 +190,14 @@ def main() -> None:
         f"interactive: complete one work item, committed: {interactive_latency(tmp):.2f} ms median"
     )
     if args.memory:
-        print(f"memory: 100,000 runs in flight: {memory(tmp):.0f} MiB of Python heap")
+        import resource
+
+        heap = memory(tmp)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(
+            f"memory: 100,000 runs in flight: {heap:.0f} MiB of Python heap "
+            f"(peak RSS of this process {peak:.0f} MiB, DuckDB's buffers included)"
+        )
     os.environ.get("KEEP_BENCH") or [p.unlink() for p in tmp.glob("*")]
 
 
