@@ -105,7 +105,10 @@ class Evaluation:
         element = plan.elements.get(name) if name else None
         if element is None or isinstance(element, End):
             duration = (self._now - run.started).total_seconds()
-            self._emit(Kind.END_INSTANCE, run, status=RunStatus.COMPLETED, duration=duration)
+            end = {"end": element.name} if element is not None else None  # an explicit End
+            self._emit(
+                Kind.END_INSTANCE, run, status=RunStatus.COMPLETED, duration=duration, payload=end
+            )
             return False
         if run.visits.get(element.name, 0) >= self.max_visits:
             loop = " -> ".join([*run.path[-6:], element.name])

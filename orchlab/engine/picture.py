@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from orchlab.engine.status import RunStatus, Status, WorkItemStatus
-from orchlab.model import Stage
+from orchlab.model import End
 
 if TYPE_CHECKING:
     from orchlab.engine.plan import Plan
@@ -41,9 +41,7 @@ def picture(run: Run, plan: Plan, work_items: dict[str, WorkItem]) -> RunPicture
     taken = set(zip(run.path, run.path[1:], strict=False))
     if run.status is RunStatus.COMPLETED and run.path:
         last = plan.elements.get(run.path[-1])
-        if (isinstance(last, Stage) and last.next is None) or (
-            last is not None and not isinstance(last, Stage)
-        ):
+        if not isinstance(last, End):  # it ended because the path had no connector
             taken.add((run.path[-1], IMPLICIT_END))
     return RunPicture(
         run_status=str(run.status),

@@ -226,6 +226,8 @@ class State:
                     if step.status is Status.IN_PROGRESS:
                         step.status = Status.CANCELED
             run.stage = None
+            if row.payload and "end" in row.payload:
+                run.path.append(row.payload["end"])  # the End element it reached
             self._forget(run)
         elif row.kind == Kind.FAIL_INSTANCE:
             run.error = row.comments

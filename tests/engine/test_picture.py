@@ -53,3 +53,23 @@ def test_a_run_displays_as_svg(engine: Engine) -> None:
     svg = bundle["image/svg+xml"]
     assert svg.lstrip().startswith("<?xml") or "<svg" in svg
     assert "Collect documents" in svg and f"Run {run.id}" in svg
+
+
+def test_an_explicit_end_is_painted(clock) -> None:
+    from orchlab import builder as b
+    from orchlab.registry import Registry
+
+    reg = Registry()
+    reg.flow("noop", inputs={}, outputs={})(lambda: {})
+    orch = b.orchestration("Short", b.stage("Only", b.background("Do", "noop")), b.end("Done"))
+    eng = Engine(registry=reg, clock=clock)
+    eng.deploy(orch)
+    run = eng.start_run("Short")
+    pic = run.picture()
+    assert run.path == ["Only", "Done"]
+    assert pic.taken == {("Only", "Done")} and pic.element_status["Done"] == "Completed"
+    from orchlab.render import markup
+
+    painted = markup(orch, pic)
+    states = {(e.tail, e.head): e.state for e in painted.edges}
+    assert "taken" in {s for (t, h), s in states.items() if "Done" in h}
