@@ -341,21 +341,38 @@ class Evaluation:
     ) -> None:
         """Discontinue running steps; their open work items are closed (Salesforce: Completed)."""
         for step_run in stage_run.steps.values():
-            item = self.state.work_items.get(step_run.work_item or "")
-            if item is not None and item.status is WorkItemStatus.ASSIGNED:
-                self._emit_step(
-                    Kind.END_WORK_ITEM,
-                    run,
-                    stage_run,
-                    step_run,
-                    WorkItemStatus.COMPLETED,
-                    work_item_id=item.id,
-                    assignee=item.assignee,
-                    assignee_type=item.assignee_type,
-                    comments="closed by the system",
-                )
+            self._close_work_item(run, stage_run, step_run, None, "closed by the system")
             if step_run.status is Status.IN_PROGRESS:
                 self._emit_step(kind, run, stage_run, step_run, status)
+
+    def _close_work_item(
+        self,
+        run: Run,
+        stage_run: StageRun,
+        step_run: StepRun,
+        user: str | None,
+        comments: str | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> None:
+        """EndWorkItem for the step's open work item, if it has one (`user` None: the system)."""
+        item = self.state.work_items.get(step_run.work_item or "")
+        if item is None or item.status is not WorkItemStatus.ASSIGNED:
+            return
+        self._emit_step(
+            Kind.END_WORK_ITEM,
+            run,
+            stage_run,
+            step_run,
+            WorkItemStatus.COMPLETED,
+            work_item_id=item.id,
+            actor=user,
+            assignee=item.assignee,
+            assignee_type=item.assignee_type,
+            context=item.context,
+            duration=(self._now - item.created).total_seconds(),
+            comments=comments,
+            payload=None if values is None else {"values": values},
+        )
 
     def _close_stage(
         self, run: Run, stage_run: StageRun, kind: str, status: Status, next_element: str | None

@@ -224,24 +224,7 @@ class WorkItems(Evaluation):
         comments: str | None = None,
     ) -> None:
         step_run = stage_run.steps[step.name]
-        item = self.state.work_items.get(step_run.work_item or "")
-        now = self._now
-        if item is not None and item.status is WorkItemStatus.ASSIGNED:
-            self._emit_step(
-                Kind.END_WORK_ITEM,
-                run,
-                stage_run,
-                step_run,
-                WorkItemStatus.COMPLETED,
-                work_item_id=item.id,
-                actor=user,
-                assignee=item.assignee,
-                assignee_type=item.assignee_type,
-                context=item.context,
-                duration=(now - item.created).total_seconds(),
-                comments=comments,
-                payload={"values": values},
-            )
+        self._close_work_item(run, stage_run, step_run, user, comments, values)
         if step_run.status is not Status.IN_PROGRESS:
             return  # completed while the stage was being closed; keep the values only
         if user is not None and not isinstance(step.exit, FormSubmitted):
