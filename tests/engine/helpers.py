@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from orchlab.engine import Engine
@@ -41,3 +43,19 @@ def do(engine: Engine, step: str, values: dict[str, Any] | None = None, user: st
         )
     )
     return engine.complete_work_item(item.id, who, values or {})
+
+
+GOLDEN = Path(__file__).with_name("golden")
+
+
+def assert_golden(engine: Engine, run_id: str, name: str) -> None:
+    """The run's whole trace equals tests/engine/golden/<name>.trace (reviewed by hand).
+
+    Set ORCHLAB_UPDATE_GOLDEN=1 to rewrite the file after a deliberate change, then review
+    the diff before committing it.
+    """
+    lines = trace(engine, run_id)
+    path = GOLDEN / f"{name}.trace"
+    if os.environ.get("ORCHLAB_UPDATE_GOLDEN"):
+        path.write_text("\n".join(lines) + "\n")
+    assert lines == path.read_text().splitlines()

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from orchlab.engine import Engine, RunStatus
 
-from .helpers import do, trace
+from .helpers import assert_golden, do, trace
 
 
 def test_case_escalation_standard_path(engine: Engine, clock) -> None:
@@ -75,6 +75,7 @@ def test_case_escalation_escalates_large_amounts(engine: Engine) -> None:
         "StartStage Escalation InProgress"
     )
     assert run.status is RunStatus.COMPLETED
+    assert_golden(engine, run.id, "case_escalation_escalated")
 
 
 def test_loan_standard_path_funds(engine: Engine) -> None:
@@ -96,6 +97,7 @@ def test_loan_standard_path_funds(engine: Engine) -> None:
         "EndStage Funding Completed",
         "EndInstance Completed",
     ]
+    assert_golden(engine, run.id, "loan_funded")
 
 
 def test_loan_escalation_branch(engine: Engine) -> None:
@@ -115,6 +117,7 @@ def test_loan_escalation_branch(engine: Engine) -> None:
         "Funding",
     ]
     assert run.status is RunStatus.COMPLETED
+    assert_golden(engine, run.id, "loan_escalated")
 
 
 def test_loan_declined_ends_at_decision_default(engine: Engine) -> None:
@@ -126,6 +129,7 @@ def test_loan_declined_ends_at_decision_default(engine: Engine) -> None:
     assert run.path == ["Intake", "Amount_decision", "Approval", "Approved_check"]
     assert run.status is RunStatus.COMPLETED
     assert trace(engine, run.id)[-2:] == ["TakeOutcome default Completed", "EndInstance Completed"]
+    assert_golden(engine, run.id, "loan_declined")
 
 
 def test_loan_fault_path_on_funding(engine: Engine) -> None:
@@ -152,6 +156,7 @@ def test_loan_fault_path_on_funding(engine: Engine) -> None:
     assert "disburse_funds" in error and "cannot disburse" in error
     do(engine, "Resolve_funding", {"action": "Cancel"})
     assert run.status is RunStatus.COMPLETED  # the handled fault lets the run finish
+    assert_golden(engine, run.id, "loan_fault_path")
 
 
 def test_onboarding_loops_back_to_hr_when_rejected(engine: Engine) -> None:
@@ -181,6 +186,7 @@ def test_onboarding_loops_back_to_hr_when_rejected(engine: Engine) -> None:
     lines = trace(engine, run.id)
     assert lines.count("StartStage HR_Paperwork InProgress") == 2
     assert "TakeOutcome Rejected Completed" in lines
+    assert_golden(engine, run.id, "onboarding_loop")
 
 
 def test_customer_qa_survey_chained_and_parallel(engine: Engine) -> None:
@@ -199,3 +205,4 @@ def test_customer_qa_survey_chained_and_parallel(engine: Engine) -> None:
     assert run.status is RunStatus.COMPLETED
     subjects = [s for (s,) in engine.store.execute("SELECT subject FROM outbox ORDER BY seq")]
     assert subjects == ["Roof review for Roof 7", "Electro review for Roof 7"]
+    assert_golden(engine, run.id, "customer_qa_survey")
