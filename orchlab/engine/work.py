@@ -14,7 +14,7 @@ from orchlab.engine.errors import (
 from orchlab.engine.evaluate import Evaluation, StepFailed
 from orchlab.engine.plan import Plan, Scope
 from orchlab.engine.state import Run, StageRun, WorkItem
-from orchlab.engine.status import TERMINAL_RUN, Kind, Status, WorkItemStatus
+from orchlab.engine.status import Kind, Status, WorkItemStatus
 from orchlab.forms import clean_form
 from orchlab.model import (
     AssigneeKind,
@@ -24,6 +24,9 @@ from orchlab.model import (
 from orchlab.store.history import HistoryStore
 
 __all__ = ["WorkItems"]
+
+# Salesforce's AssigneeType for each kind of assignee in a definition.
+_ASSIGNEE_TYPE = {"user": "User", "group": "Group", "queue": "Queue"}
 
 
 class WorkItems(Evaluation):
@@ -46,11 +49,7 @@ class WorkItems(Evaluation):
                     f"{value!r}, which is not a user, group or queue"
                 )
             return str(value), kind
-        kind = {
-            AssigneeKind.USER: "User",
-            AssigneeKind.GROUP: "Group",
-            AssigneeKind.QUEUE: "Queue",
-        }[assignee.kind]
+        kind = _ASSIGNEE_TYPE[assignee.kind.value]
         if self.directory.kind_of(name) != kind:
             raise StepFailed(
                 f"step {step.name!r}: assignee {kind.lower()} {name!r} is not in the directory"
@@ -203,9 +202,7 @@ class WorkItems(Evaluation):
                 f"assigned to {who}; only assignees, members or admins may"
             )
         run = self.state.runs[item.run_id]
-        if run.status in TERMINAL_RUN:
-            raise WorkItemClosed(f"work item {item_id!r}: its run {run.id} is {run.status}")
-        plan = self.plans[(run.name, run.version)]
+        plan = run.plan
         step: InteractiveStep = plan.steps[item.step_name]  # type: ignore[assignment]
         clean = clean_form(plan.screens[step.screen], values or {})
         stage_run = run.latest[plan.stage_of[step.name].name]
