@@ -248,20 +248,35 @@ def _quote(path: Path) -> str:
 
 
 def open_snapshot(
-    path: str | os.PathLike[str], dest: str | os.PathLike[str] | None = None
+    path: str | os.PathLike[str], dest: str | os.PathLike[str] | None = None, *, tries: int = 5
 ) -> HistoryStore:
     """Open a read-only copy of a history file, even while another process writes it.
 
-    The file (and its write-ahead log) is copied first, so the writer is never blocked.
+    The file and its write-ahead log are copied, so the writer is never blocked. A copy
+    taken in the middle of a checkpoint may not open; then it is taken again.
     """
     import tempfile
+    import time
 
     src = Path(path)
     if not src.exists():
         raise StoreError(f"history file {src} does not exist")
     target = Path(dest) if dest else Path(tempfile.mkdtemp(prefix="orchlab-snap-")) / src.name
-    shutil.copyfile(src, target)
-    wal = src.with_name(src.name + ".wal")
-    if wal.exists():
-        shutil.copyfile(wal, target.with_name(target.name + ".wal"))
-    return HistoryStore(target, read_only=True)
+    wal, target_wal = src.with_name(src.name + ".wal"), target.with_name(target.name + ".wal")
+    for attempt in range(1, tries + 1):
+        shutil.copyfile(src, target)
+        target_wal.unlink(missing_ok=True)
+        if wal.exists():
+            shutil.copyfile(wal, target_wal)
+        try:
+            return HistoryStore(target, read_only=True)
+        except SchemaVersionError:
+            raise
+        except (duckdb.Error, StoreError) as exc:
+            if attempt == tries:
+                raise StoreError(
+                    f"could not take a consistent copy of {src} in {tries} tries ({exc}); "
+                    "try again when the writer is less busy, or ask it for store.snapshot(dest)"
+                ) from None
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
