@@ -37,7 +37,34 @@ from orchlab.values import ValueType
 
 __version__ = "0.1.0"
 
-__all__ = [
+# Heavier parts load on first use, so `import orchlab` stays light (no DuckDB, no Graphviz).
+_LAZY = {
+    "Engine": "orchlab.engine",
+    "HistoryStore": "orchlab.store",
+    "open_snapshot": "orchlab.store",
+    "validate": "orchlab.validate",
+    "load": "orchlab.serialize",
+    "save": "orchlab.serialize",
+    "render": "orchlab.render",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'orchlab' has no attribute {name!r}")
+
+
+__all__ = [  # the lazy names too, for `from orchlab import *`
+    "Engine",
+    "HistoryStore",
+    "open_snapshot",
+    "validate",
+    "load",
+    "save",
+    "render",
     "Field",
     "Notification",
     "Orchestration",
