@@ -103,8 +103,7 @@ class Engine(WorkItems):
                 )
             else:
                 self.directory.add_group(name, members_of.get(name, []), label)
-        for row in self.store.record_rows():
-            self.state.apply(row)
+        self.state.records = self.store.current_records()
         for row in self.store.open_run_rows():
             self.state.apply(row)
         self.state.seq = self.store.max_seq()
@@ -136,9 +135,7 @@ class Engine(WorkItems):
         pending, self._pending, self._extra = self._pending, [], []
         state = self.state
         if any(r.kind in (Kind.CREATE_RECORD, Kind.UPDATE_RECORD) for r in pending):
-            state.records.clear()
-            for row in self.store.record_rows():
-                state.apply(row)
+            state.records = self.store.current_records()
         state.seq = self.store.max_seq()
         self.ids.counter = self.store.run_count()
         touched = {r.instance_id for r in pending if r.instance_id}

@@ -176,8 +176,17 @@ class HistoryStore:
             "('Completed','Canceled'))"
         )
 
-    def record_rows(self) -> list[Row]:
-        return self.rows("WHERE kind IN ('CreateRecord','UpdateRecord')")
+    def current_records(self) -> dict[str, dict[str, Any]]:
+        """Every record as it is now: id -> {"object": ..., "fields": {...}} (the latest row)."""
+        found = self.con.execute(
+            "SELECT payload->>'$.id', arg_max(payload, seq) FROM log "
+            "WHERE kind IN ('CreateRecord', 'UpdateRecord') GROUP BY 1"
+        ).fetchall()
+        records = {}
+        for rid, payload in found:
+            data = loads(payload)
+            records[rid] = {"object": data["object"], "fields": data["fields"]}
+        return records
 
     def max_seq(self) -> int:
         return int(self.con.execute("SELECT coalesce(max(seq), 0) FROM log").fetchall()[0][0])

@@ -200,3 +200,20 @@ def test_a_failed_commit_changes_nothing_in_memory(engine: Engine, monkeypatch) 
         ).id
         == "R000002"
     )
+
+
+def test_records_come_back_after_a_restart(tmp_path: Path, clock) -> None:
+    from orchlab.demo import deploy_examples, setup_directory
+
+    path = tmp_path / "records.duckdb"
+    engine = Engine(HistoryStore(path), clock=clock)
+    setup_directory(engine)
+    deploy_examples(engine)
+    rid = engine.create_record("Case", {"Severity": "Low", "Amount": 10, "Owner": "ada"})
+    engine.store.close()
+    again = Engine(HistoryStore(path), clock=clock)
+    assert again.record(rid) == {"Id": rid, "Severity": "Low", "Amount": 10, "Owner": "ada"}
+    again.update_record(rid, {"Severity": "High"})  # the trigger compares with the stored prior
+    (run,) = again.state.runs.values()
+    assert run.record_id == rid and run.prior == {"Severity": "Low", "Amount": 10, "Owner": "ada"}
+    assert again.create_record("Case", {}) != rid  # ids go on after the stored ones
