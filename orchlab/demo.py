@@ -121,31 +121,35 @@ def populate(
             at(start + dt.timedelta(minutes=round(rng.uniform(0, days * 24 * 60))), "arrive", name)
     scheduled: set[str] = set()
     done = 0
-    with engine.batch():
-        while queue and queue[0][0] <= end:
-            when, _, what, arg = heapq.heappop(queue)
-            clock.set(max(when, clock.now()))
-            if what == "arrive":
-                _arrive(engine, arg, rng)
-            else:
-                item = engine.state.work_items.get(arg)
-                if item is not None and item.status == "Assigned":
-                    elapsed = clock.now() - start
-                    away = {
-                        p for p, d in ABSENT_FROM_DAY.items() if elapsed >= dt.timedelta(days=d)
-                    }
-                    who = _who(engine, item, rng, away)
-                    if who is None:
-                        continue  # its person is on holiday: the item waits
-                    screen = engine.state.runs[item.run_id].plan.screens[item.screen]
-                    engine.complete_work_item(item.id, who, answer(screen, rng, reject=0.2))
-                    done += 1
-            for item in engine.work_items():
-                if item.id not in scheduled:
-                    scheduled.add(item.id)
-                    mean = MEAN_HOURS.get(item.assignee or "", 6.0) * 60
-                    delay = dt.timedelta(minutes=5 + round(rng.expovariate(1 / mean)))
-                    at(clock.now() + delay, "work", item.id)
+    source, engine.store.source = engine.store.source, "simulated"  # marks the log rows
+    try:
+        with engine.batch():
+            while queue and queue[0][0] <= end:
+                when, _, what, arg = heapq.heappop(queue)
+                clock.set(max(when, clock.now()))
+                if what == "arrive":
+                    _arrive(engine, arg, rng)
+                else:
+                    item = engine.state.work_items.get(arg)
+                    if item is not None and item.status == "Assigned":
+                        elapsed = clock.now() - start
+                        away = {
+                            p for p, d in ABSENT_FROM_DAY.items() if elapsed >= dt.timedelta(days=d)
+                        }
+                        who = _who(engine, item, rng, away)
+                        if who is None:
+                            continue  # its person is on holiday: the item waits
+                        screen = engine.state.runs[item.run_id].plan.screens[item.screen]
+                        engine.complete_work_item(item.id, who, answer(screen, rng, reject=0.2))
+                        done += 1
+                for item in engine.work_items():
+                    if item.id not in scheduled:
+                        scheduled.add(item.id)
+                        mean = MEAN_HOURS.get(item.assignee or "", 6.0) * 60
+                        delay = dt.timedelta(minutes=5 + round(rng.expovariate(1 / mean)))
+                        at(clock.now() + delay, "work", item.id)
+    finally:
+        engine.store.source = source
     return {"runs": engine.store.run_count(), "work_items_completed": done}
 
 
