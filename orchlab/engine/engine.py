@@ -26,11 +26,7 @@ from orchlab.engine.plan import Plan, Scope
 from orchlab.engine.state import Row, Run, State
 from orchlab.engine.status import TERMINAL_RUN, Kind, RunStatus, Status
 from orchlab.engine.work import WorkItems
-from orchlab.model import (
-    Orchestration,
-    RecordTrigger,
-    TriggerEvent,
-)
+from orchlab.model import InteractiveStep, Orchestration, RecordTrigger, Step, TriggerEvent
 from orchlab.notify import Mailer, SmtpConfig
 from orchlab.registry import Registry
 from orchlab.registry import registry as default_registry
@@ -212,8 +208,7 @@ class Engine(WorkItems):
                 s.name,
                 s.label or s.name,
                 s.step_type,
-                getattr(s, "assignee", None) and s.assignee.name,
-                getattr(s, "assignee", None) and s.assignee.kind.value,
+                *_assignee_columns(s),
             )
             for i, st in enumerate(orch.stages)
             for j, s in enumerate(st.steps)
@@ -557,6 +552,13 @@ class Engine(WorkItems):
             if run.status is RunStatus.IN_PROGRESS:
                 self._advance(run)
         return run
+
+
+def _assignee_columns(step: Step) -> tuple[str | None, str | None]:
+    """definition_steps.assignee and .assignee_type for a step (None for automated steps)."""
+    if isinstance(step, InteractiveStep) and step.assignee is not None:
+        return step.assignee.name, step.assignee.kind.value
+    return None, None
 
 
 class _Call:

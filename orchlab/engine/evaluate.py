@@ -5,7 +5,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import datetime as dt
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchlab.engine.plan import Plan, Scope
 from orchlab.engine.state import Row, Run, StageRun, State, StepRun
@@ -56,6 +56,28 @@ class Evaluation:
     _now: dt.datetime
     _emit: Callable[..., Row]
     _pending: list[Row]
+
+    if TYPE_CHECKING:  # defined in orchlab.engine.work, the other half of the same Engine
+
+        def _create_work_item(
+            self,
+            plan: Plan,
+            run: Run,
+            stage_run: StageRun,
+            step: InteractiveStep,
+            scope: Scope,
+            inputs: dict[str, Any],
+        ) -> None: ...
+
+        def _end_interactive(
+            self,
+            run: Run,
+            stage_run: StageRun,
+            step: InteractiveStep,
+            user: str | None,
+            values: dict[str, Any],
+            comments: str | None = None,
+        ) -> None: ...
 
     def _emit_step(
         self,

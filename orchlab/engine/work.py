@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 from orchlab.directory import Directory, Routing
@@ -34,6 +35,8 @@ class WorkItems(Evaluation):
 
     directory: Directory
     store: HistoryStore
+    plans: dict[tuple[str, int], Plan]
+    _call: Callable[[], AbstractContextManager[None]]
 
     def _resolve_assignee(self, step: InteractiveStep, scope: Scope) -> tuple[str, str]:
         assignee = step.assignee

@@ -167,7 +167,8 @@ class HistoryStore:
 
     def rows(self, where: str = "", params: Sequence[Any] = ()) -> list[Row]:
         sql = f"SELECT {','.join(COLUMNS)} FROM log {where} ORDER BY seq"
-        return [Row(*r[:-1], loads(r[-1])) for r in self.con.execute(sql, list(params)).fetchall()]
+        found = self.con.execute(sql, list(params)).fetchall()
+        return [Row._make((*r[:-1], loads(r[-1]))) for r in found]
 
     def open_run_rows(self) -> list[Row]:
         """Log rows of every run that can still move (not Completed or Canceled)."""

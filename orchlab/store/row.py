@@ -6,6 +6,7 @@ The engine appends rows; the store writes them; replay reads them back.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -57,7 +58,7 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} {value!r} in the history")
 
 
-_TAGS = {
+_TAGS: dict[str, Callable[[str], Any]] = {
     "$datetime": dt.datetime.fromisoformat,
     "$date": dt.date.fromisoformat,
     "$decimal": Decimal,
