@@ -129,3 +129,39 @@ def test_an_external_step_times_out(clock) -> None:
     run = engine.start_run("Slow")
     assert run.status is RunStatus.ERROR
     assert run.error == "step 'Call_bank': action 'slow_call' timed out after 0.05 s"
+
+
+def test_interactive_exit_requirements_decide_when_the_step_ends(clock) -> None:
+    orch = b.orchestration(
+        "Sign_contract",
+        b.stage(
+            "Sign",
+            b.interactive("Chase_signature", "s", b.user("ada"), context="$Record.Id",
+                          done_when=[("$Record.Signed", "equals", True)]),
+            b.background("File", "noop", when=[("Chase_signature.Status", "equals", "Completed")]),
+        ),
+        start=b.on_record("Contract", "create"),
+        screens=[b.screen("s")],
+    )  # fmt: skip
+    reg = Registry()
+    reg.flow("noop", inputs={}, outputs={})(lambda: {})
+    engine = Engine(registry=reg, clock=clock)
+    engine.add_user("ada")
+    engine.deploy(orch)
+    rid = engine.create_record("Contract", {"Signed": False})
+    (run,) = engine.state.runs.values()
+    (item,) = engine.work_items("ada")
+    engine.complete_work_item(item.id, "ada", {})
+    # The person is done, but the exit requirements are not met: the step keeps waiting.
+    assert item.status == "Completed"
+    assert run.stage.steps["Chase_signature"].status is Status.IN_PROGRESS
+    assert run.stage.steps["File"].status is Status.NOT_STARTED
+    engine.update_record(rid, {"Signed": True})
+    assert run.status is RunStatus.COMPLETED
+    assert trace(engine, run.id)[-5:] == [
+        "EndStep Sign/Chase_signature Completed",
+        "StartStep Sign/File InProgress",
+        "EndStep Sign/File Completed",
+        "EndStage Sign Completed",
+        "EndInstance Completed",
+    ]
