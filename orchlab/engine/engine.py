@@ -31,6 +31,7 @@ from orchlab.notify import Mailer, SmtpConfig
 from orchlab.registry import Registry
 from orchlab.registry import registry as default_registry
 from orchlab.store.history import HistoryStore
+from orchlab.values import conforms
 
 __all__ = ["Engine"]
 
@@ -430,6 +431,17 @@ class Engine(WorkItems):
                 f"orchestration {name!r}: unknown input variables {unknown}; "
                 f"expected some of {expected}"
             )
+        for key, value in given.items():
+            var = plan.variables[key]
+            if not conforms(value, var.type, var.is_collection):
+                kind = f"a list of {var.type.value}" if var.is_collection else var.type.value
+                raise EngineError(
+                    f"orchestration {name!r}: input variable {key!r} is {var.type.value}"
+                    f"{' (collection)' if var.is_collection else ''}; expected {kind}, "
+                    f"got {type(value).__name__} {value!r}"
+                )
+        if record_id is not None and record_id not in self.state.records:
+            raise NotFound(f"start_run: record {record_id!r} does not exist")
         with self._call():
             record = self.state.records.get(record_id or "")
             run = self._start(plan, given, record_id, record["object"] if record else None, None)

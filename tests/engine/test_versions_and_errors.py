@@ -165,3 +165,12 @@ def test_interactive_exit_requirements_decide_when_the_step_ends(clock) -> None:
         "EndStage Sign Completed",
         "EndInstance Completed",
     ]
+
+
+def test_inputs_must_fit_their_variables(engine: Engine) -> None:
+    with pytest.raises(Exception, match=r"input variable 'amount' is currency; expected currency, "
+                                        r"got str 'lots'"):  # fmt: skip
+        engine.start_run("Loan", {"application_id": "A", "applicant": "K", "amount": "lots"})
+    with pytest.raises(Exception, match="record 'nope' does not exist"):
+        engine.start_run("Loan", {"amount": Decimal(1)}, record_id="nope")
+    assert engine.state.runs == {} and engine.store.execute("SELECT count(*) FROM runs") == [(0,)]
