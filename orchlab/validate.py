@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from html import escape
 from typing import Any
 
 from orchlab.conditions import DEFAULT_MAX_CONDITIONS, Condition, Operator
@@ -52,7 +53,15 @@ from orchlab.registry import FlowKind, Registry
 from orchlab.registry import registry as default_registry
 from orchlab.values import conforms
 
-__all__ = ["Severity", "Problem", "InvalidOrchestration", "validate", "errors", "require_valid"]
+__all__ = [
+    "InvalidOrchestration",
+    "Problem",
+    "Problems",
+    "Severity",
+    "errors",
+    "require_valid",
+    "validate",
+]
 
 
 class Severity(StrEnum):
@@ -74,6 +83,25 @@ class Problem:
         return f"warning: {text}" if self.severity is Severity.WARNING else text
 
 
+class Problems(list[Problem]):
+    """The result of `validate`: a plain list of problems that also reads well in a notebook."""
+
+    def __str__(self) -> str:
+        return "\n".join(map(str, self)) if self else "no problems"
+
+    def _repr_html_(self) -> str:
+        if not self:
+            return "<p>✔ no problems</p>"
+        cells = "".join(
+            f"<tr><td>{'⚠ warning' if p.severity is Severity.WARNING else '✖ error'}</td>"
+            f"<td>{escape(p.element)}</td><td><code>{escape(p.field)}</code></td>"
+            f"<td>{escape(p.message)}</td></tr>"
+            for p in self
+        )
+        head = "<tr><th></th><th>element</th><th>field</th><th>problem</th></tr>"
+        return f"<table>{head}{cells}</table>"
+
+
 class InvalidOrchestration(ValueError):
     """Raised by `require_valid`; `problems` holds every error, then every warning."""
 
@@ -85,7 +113,7 @@ class InvalidOrchestration(ValueError):
         super().__init__("\n".join([head, *(str(p) for p in self.problems)]))
 
 
-def errors(problems: Iterable[Problem]) -> list[Problem]:
+def errors(problems: Iterable[Problem]) -> Problems:
     """Only the errors."""
     return [p for p in problems if p.severity is Severity.ERROR]
 
@@ -106,7 +134,7 @@ def validate(
     """
     checker = _Checker(orch, default_registry if registry is None else registry, max_conditions)
     problems = list(dict.fromkeys(checker.run()))  # the same finding twice says nothing new
-    return sorted(problems, key=lambda p: p.severity is Severity.WARNING)  # stable
+    return Problems(sorted(problems, key=lambda p: p.severity is Severity.WARNING))  # stable
 
 
 def require_valid(orch: Orchestration, registry: Registry | None = None, **kw: Any) -> None:

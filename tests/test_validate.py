@@ -1073,3 +1073,19 @@ def test_variable_defaults_must_fit_their_type() -> None:
         "variable 'tags': default: 'a' is not a list of text values; expected a list of text "
         "values",
     ]
+
+
+def test_problems_read_well_as_text_and_html() -> None:
+    from orchlab.builder import background, orchestration, stage
+    from orchlab.registry import Registry
+    from orchlab.validate import Problems, validate
+
+    found = validate(orchestration("Demo", stage("One", background("Hi", "hi"))), Registry())
+    assert isinstance(found, Problems) and isinstance(found, list) and len(found) == 1
+    assert str(found) == (
+        "step 'Hi' in stage 'One': flow: flow 'hi' is not registered; "
+        "expected a flow registered with @flow"
+    )
+    html = found._repr_html_()
+    assert "<table>" in html and "✖ error" in html and "step &#x27;Hi&#x27;" in html
+    assert str(Problems()) == "no problems" and "no problems" in Problems()._repr_html_()
