@@ -103,6 +103,8 @@ class Engine(WorkItems):
         self.state.records = self.store.current_records()
         for row in self.store.open_run_rows():
             self.state.apply(row)
+        # Closed runs are not replayed, but round robin must go on where it was.
+        self.state.last_routed = self.store.last_routed()
         self.state.seq = self.store.max_seq()
 
     def _call(self) -> _Call:
@@ -143,7 +145,8 @@ class Engine(WorkItems):
         for run_id in touched:
             for row in self.store.rows("WHERE instance_id = ?", [run_id]):
                 state.apply(row)
-        state.recount_routing()
+        state.recount_open_items()
+        state.last_routed = self.store.last_routed()
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:

@@ -330,7 +330,11 @@ class State:
 
     def _own(self, item: WorkItem, delta: int) -> None:
         if item.owner:
-            self.open_by_owner[item.owner] = self.open_by_owner.get(item.owner, 0) + delta
+            count = self.open_by_owner.get(item.owner, 0) + delta
+            if count:
+                self.open_by_owner[item.owner] = count
+            else:
+                del self.open_by_owner[item.owner]
             if delta > 0 and item.assignee_type == "Queue":
                 self.last_routed[item.assignee] = item.owner  # type: ignore[index]
 
@@ -353,15 +357,12 @@ class State:
         item.owner = (row.payload or {}).get("owner")
         self._own(item, +1)
 
-    def recount_routing(self) -> None:
-        """Routing counters from the work items in memory (after uncommitted rows were dropped)."""
+    def recount_open_items(self) -> None:
+        """Open routed items per person, from the work items in memory (after a rollback)."""
         self.open_by_owner = {}
-        self.last_routed = {}
-        for item in sorted(self.work_items.values(), key=lambda w: (w.created, w.id)):
+        for item in self.work_items.values():
             if item.owner and item.status is WorkItemStatus.ASSIGNED:
                 self.open_by_owner[item.owner] = self.open_by_owner.get(item.owner, 0) + 1
-            if item.owner and item.assignee_type == "Queue":
-                self.last_routed[item.assignee] = item.owner  # type: ignore[index]
 
     # --- records ---------------------------------------------------------------------------------
 

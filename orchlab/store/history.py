@@ -189,6 +189,15 @@ class HistoryStore:
             records[rid] = {"object": data["object"], "fields": data["fields"]}
         return records
 
+    def last_routed(self) -> dict[str, str]:
+        """Queue -> the member its latest routed work item went to (round robin goes on from it)."""
+        found = self.con.execute(
+            "SELECT assignee, arg_max(payload->>'$.owner', seq) FROM log "
+            "WHERE kind IN ('StartWorkItem', 'ReassignWorkItem') AND assignee_type = 'Queue' "
+            "AND payload->>'$.owner' IS NOT NULL GROUP BY assignee"
+        ).fetchall()
+        return dict(found)
+
     def max_seq(self) -> int:
         return int(self.con.execute("SELECT coalesce(max(seq), 0) FROM log").fetchall()[0][0])
 
