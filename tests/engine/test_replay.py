@@ -24,7 +24,7 @@ def _summary(engine: Engine) -> dict[str, Any]:
         stage = run.stage
         runs[run.id] = (
             str(run.status), run.error, run.path, dict(run.visits), run.variables, run.outputs,
-            sorted(run.outcomes), run.next_element,
+            sorted(run.outcomes), run.next_element, run.stage_count, run.work_count,
             None if stage is None else (
                 stage.id, stage.name, str(stage.status),
                 [(s.id, s.name, str(s.status), s.outputs, s.work_item)
@@ -36,6 +36,7 @@ def _summary(engine: Engine) -> dict[str, Any]:
         for w in engine.state.work_items.values()
     }
     return {"runs": runs, "items": items, "records": engine.state.records,
+            "ids": (engine.ids.counter, engine._record_ids.counter, engine.state.seq),
             "routing": (engine.state.open_by_owner, engine.state.last_routed)}  # fmt: skip
 
 
