@@ -1,0 +1,204 @@
+"""Records and starts: the record store, record-triggered starts, and runs started on demand."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from orchlab.clock import Ids
+from orchlab.engine.errors import EngineError, NotFound
+from orchlab.engine.plan import Plan, Scope
+from orchlab.engine.state import Run
+from orchlab.engine.status import Kind, RunStatus
+from orchlab.engine.work import WorkItems
+from orchlab.model import Orchestration, RecordTrigger, TriggerEvent
+from orchlab.values import conforms
+
+__all__ = ["Starts"]
+
+
+class Starts(WorkItems):
+    """How runs begin, and the records that start them: a part of `Engine`."""
+
+    plans: dict[tuple[str, int], Plan]
+    active: dict[str, int]
+    ids: Ids
+    _record_ids: Ids
+    _triggers: dict[str, list[Plan]]
+
+    if TYPE_CHECKING:  # defined in orchlab.engine.engine, the rest of the same Engine
+
+        def definition(self, name: str, version: int | None = None) -> Orchestration: ...
+
+    def _index_triggers(self) -> None:
+        """Which active orchestrations start on which object (read on every record change)."""
+        self._triggers = {}
+        for name, version in sorted(self.active.items()):
+            plan = self.plans[(name, version)]
+            if isinstance(plan.orch.start, RecordTrigger):
+                self._triggers.setdefault(plan.orch.start.object, []).append(plan)
+
+    # --- records and triggers --------------------------------------------------------------------
+
+    def create_record(
+        self, object: str, fields: Mapping[str, Any] | None = None, id: str | None = None
+    ) -> str:
+        """Create a record; record-triggered orchestrations on its object may start."""
+        if id is not None and id in self.state.records:
+            raise EngineError(f"record {id!r} already exists; expected a new id")
+        with self._call():
+            rid = id
+            while rid is None or (id is None and rid in self.state.records):
+                rid = self._record_ids.next()  # skip ids that were given explicitly
+            data = dict(fields or {})
+            self._emit(
+                Kind.CREATE_RECORD,
+                None,
+                context=rid,
+                payload=({"id": rid, "object": object, "fields": data}),
+            )
+            self._trigger(rid, object, data, None, TriggerEvent.CREATE)
+        return rid
+
+    def update_record(self, record_id: str, fields: Mapping[str, Any]) -> None:
+        """Change fields of a record: triggers fire and runs that use the record re-evaluate."""
+        record = self.state.records.get(record_id)
+        if record is None:
+            raise NotFound(f"record {record_id!r} does not exist")
+        with self._call():
+            # Runs already using the record re-evaluate; runs this update starts just did.
+            using = sorted(self.state.record_runs.get(record_id, ()))
+            prior = record["fields"]
+            new = {**prior, **fields}
+            changed = frozenset(k for k in fields if prior.get(k) != fields[k])
+            self._emit(
+                Kind.UPDATE_RECORD,
+                None,
+                context=record_id,
+                payload=(
+                    {
+                        "id": record_id,
+                        "object": record["object"],
+                        "fields": new,
+                        "changed": sorted(changed),
+                    }
+                ),
+            )
+            self._trigger(record_id, record["object"], new, prior, TriggerEvent.UPDATE, changed)
+            for run_id in using:
+                run = self.state.runs.get(run_id)
+                if run is not None and run.status is RunStatus.IN_PROGRESS:
+                    self._advance(run, changed)
+
+    def record(self, record_id: str) -> dict[str, Any]:
+        found = self.state.records.get(record_id)
+        if found is None:
+            raise NotFound(f"record {record_id!r} does not exist")
+        return {"Id": record_id, **found["fields"]}
+
+    def _trigger(
+        self,
+        rid: str,
+        object: str,
+        fields: dict[str, Any],
+        prior: dict[str, Any] | None,
+        event: TriggerEvent,
+        changed: frozenset[str] = frozenset(),
+    ) -> None:
+        for plan in self._triggers.get(object, ()):
+            start: RecordTrigger = plan.orch.start  # type: ignore[assignment]
+            if start.on is not TriggerEvent.CREATE_OR_UPDATE and start.on is not event:
+                continue
+            if start.conditions is not None:
+                probe: Any = _Probe(rid, prior)
+                if not plan.check(
+                    start.conditions, Scope(plan, probe, self.state.records, changed)
+                ):
+                    continue
+                if start.only_when_changed and prior is not None:
+                    before = {rid: {"object": object, "fields": prior}}
+                    if plan.check(start.conditions, Scope(plan, probe, before, changed)):
+                        continue  # it held before the update too
+            self._start(plan, {}, rid, object, prior)
+
+    # --- starting runs ---------------------------------------------------------------------------
+
+    def start_run(
+        self,
+        name: str,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        version: int | None = None,
+        record_id: str | None = None,
+    ) -> Run:
+        """Start a run of the active (or given) version with input variables."""
+        orch = self.definition(name, version)
+        plan = self.plans[(orch.name, orch.version)]
+        given = dict(inputs or {})
+        unknown = sorted(
+            k for k in given if k not in plan.variables or not plan.variables[k].is_input
+        )
+        if unknown:
+            expected = sorted(v.name for v in orch.variables if v.is_input)
+            raise EngineError(
+                f"orchestration {name!r}: unknown input variables {unknown}; "
+                f"expected some of {expected}"
+            )
+        for key, value in given.items():
+            var = plan.variables[key]
+            if not conforms(value, var.type, var.is_collection):
+                kind = f"a list of {var.type.value}" if var.is_collection else var.type.value
+                raise EngineError(
+                    f"orchestration {name!r}: input variable {key!r} is {var.type.value}"
+                    f"{' (collection)' if var.is_collection else ''}; expected {kind}, "
+                    f"got {type(value).__name__} {value!r}"
+                )
+        if record_id is not None and record_id not in self.state.records:
+            raise NotFound(f"start_run: record {record_id!r} does not exist")
+        with self._call():
+            record = self.state.records.get(record_id or "")
+            run = self._start(plan, given, record_id, record["object"] if record else None, None)
+        return run
+
+    def _start(
+        self,
+        plan: Plan,
+        inputs: dict[str, Any],
+        record_id: str | None,
+        record_type: str | None,
+        prior: dict[str, Any] | None,
+    ) -> Run:
+        variables = {v.name: v.default for v in plan.orch.variables}
+        variables.update(inputs)
+        run_id = self.ids.next()
+        payload = {"variables": variables, "record_id": record_id, "record_type": record_type}
+        if prior is not None:
+            payload["prior"] = prior
+        self._emit(
+            Kind.START_INSTANCE,
+            None,
+            instance_id=run_id,
+            orchestration_name=plan.name,
+            orchestration_version=plan.version,
+            status=RunStatus.IN_PROGRESS,
+            context=record_id,
+            payload=(payload),
+        )
+        run = self.state.runs[run_id]
+        self._advance(run)
+        return run
+
+
+class _Probe:
+    """What trigger conditions see of a run that has not started: $Record and $Record__Prior."""
+
+    __slots__ = ("prior", "record_id")
+    id = None
+    latest: dict[str, Any] = {}  # noqa: RUF012 - read-only empty defaults
+    outputs: dict[str, Any] = {}  # noqa: RUF012
+    outcomes: frozenset[str] = frozenset()
+    variables: dict[str, Any] = {}  # noqa: RUF012
+
+    def __init__(self, record_id: str, prior: dict[str, Any] | None) -> None:
+        self.record_id = record_id
+        self.prior = prior
