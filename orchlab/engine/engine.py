@@ -29,8 +29,8 @@ from orchlab.engine.errors import (
 from orchlab.engine.plan import Plan
 from orchlab.engine.records import Starts
 from orchlab.engine.state import Row, Run, State
-from orchlab.engine.status import TERMINAL_RUN, Kind, RunStatus, Status
-from orchlab.model import InteractiveStep, Orchestration, Step
+from orchlab.engine.status import Kind, RunStatus, Status
+from orchlab.model import InteractiveStep, Orchestration, Step, label_of
 from orchlab.notify import Mailer, SmtpConfig
 from orchlab.registry import Registry
 from orchlab.registry import registry as default_registry
@@ -209,11 +209,11 @@ class Engine(Starts):
                 orch.name,
                 orch.version,
                 st.name,
-                st.label or st.name,
+                label_of(st),
                 i + 1,
                 j + 1,
                 s.name,
-                s.label or s.name,
+                label_of(s),
                 s.step_type,
                 *_assignee_columns(s),
             )
@@ -353,8 +353,6 @@ class Engine(Starts):
     def cancel_run(self, run_id: str, *, by: str) -> Run:
         run = self.run(run_id)
         self._admin(by, f"cancel run {run_id!r}")
-        if run.status in TERMINAL_RUN:
-            raise EngineError(f"run {run_id!r} is already {run.status}")
         with self._call():
             if run.stage is not None:
                 self._stop_steps(run, run.stage, Kind.DISCONTINUE_STEP, Status.CANCELED)

@@ -13,16 +13,12 @@ from typing import Any
 from orchlab.conditions import Conditions, compile_conditions
 from orchlab.engine.state import Run
 from orchlab.model import (
-    AfterSteps,
-    Decision,
-    EvaluationFlow,
     FormSubmitted,
     InteractiveStep,
-    OnStageStart,
     Orchestration,
-    Requirements,
     Stage,
     Step,
+    label_of,
 )
 from orchlab.refs import Ref
 
@@ -108,7 +104,7 @@ class Plan:
         self.stage_payload: dict[str, dict[str, Any]] = {
             stage.name: {
                 "position": self.position[stage.name],
-                "label": stage.label or stage.name,
+                "label": label_of(stage),
                 "steps": [s.name for s in stage.steps],
             }
             for stage in orch.stages
@@ -173,19 +169,3 @@ class Plan:
         if fn is None:  # the plan holds the definition, so ids stay valid
             fn = self._compiled[id(conditions)] = compile_conditions(conditions)
         return fn(scope)
-
-    def entry_kind(self, step: Step) -> type:
-        return type(step.entry)
-
-    def is_interactive(self, step: Step) -> bool:
-        return isinstance(step, InteractiveStep)
-
-    def first(self) -> str | None:
-        return self.orch.first
-
-    def decision(self, name: str) -> Decision | None:
-        element = self.elements.get(name)
-        return element if isinstance(element, Decision) else None
-
-
-ENTRY_KINDS = (OnStageStart, AfterSteps, Requirements, EvaluationFlow)

@@ -133,7 +133,7 @@ class Run:
         self.outcomes: set[str] = set()
         self.path: list[str] = []  # elements in the order the run entered them
         self.plan = plan  # the engine's Plan of the pinned version
-        self.next_element = plan.first() if plan is not None else None
+        self.next_element = plan.orch.first if plan is not None else None
         self.items: dict[str, WorkItem] = {}  # this run's work items, oldest first
         self.visits: dict[str, int] = {}
         self.stage_count = 0

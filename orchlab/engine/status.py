@@ -5,11 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = [
-    "DONE_STEP",
-    "KINDS",
     "RUN_STATUS_OF",
     "STATUS_OF",
-    "TERMINAL_RUN",
     "Kind",
     "RunStatus",
     "Status",
@@ -75,10 +72,6 @@ class Kind:
     PUBLISH_EVENT = "PublishEvent"  # FlowOrchestrationEvent
 
 
-KINDS = tuple(v for k, v in vars(Kind).items() if k.isupper())
 # Status text (as read back from the store) -> the enum member, without Enum's slow __call__.
 STATUS_OF = {s.value: s for s in Status}
 RUN_STATUS_OF = {s.value: s for s in RunStatus}
-
-TERMINAL_RUN = frozenset({RunStatus.COMPLETED, RunStatus.CANCELED})
-DONE_STEP = frozenset({Status.COMPLETED, Status.DISCONTINUED})

@@ -21,6 +21,7 @@ from orchlab.model import (
     AssigneeKind,
     FormSubmitted,
     InteractiveStep,
+    label_of,
 )
 from orchlab.store.history import HistoryStore
 
@@ -84,7 +85,7 @@ class WorkItems(Evaluation):
         owner = name if kind == "User" else (self._route(name) if kind == "Queue" else None)
         context = scope.get(step.context_record)
         item_id = f"{run.id}-W{run.work_count + 1}"
-        label = step.label or step.name
+        label = label_of(step)
         notify = self._notification(step, scope, item_id, name, kind, owner, context)
         self._emit_step(
             Kind.START_WORK_ITEM,
@@ -121,7 +122,7 @@ class WorkItems(Evaluation):
             if owner
             else list(self.directory.emails(name, kind))
         )
-        label = step.label or step.name
+        label = label_of(step)
         note = step.notification
         try:
             subject = scope.fill(note.subject) if note else f"New work item: {label}"
@@ -152,13 +153,7 @@ class WorkItems(Evaluation):
 
     def can_act(self, item: WorkItem, username: str) -> bool:
         """Only an assignee, a member of the group or queue (or the routed owner), or an admin."""
-        if self.directory.is_admin(username):
-            return True
-        if item.owner:
-            return item.owner == username
-        if item.assignee_type == "User":
-            return item.assignee == username
-        return username in self.directory.members_of(item.assignee, item.assignee_type)  # type: ignore[arg-type]
+        return self.directory.is_admin(username) or self._is_for(item, username)
 
     def work_items(self, user: str | None = None, *, open_only: bool = True) -> list[WorkItem]:
         """A person's inbox (or every item when `user` is None), oldest first."""
@@ -172,6 +167,7 @@ class WorkItems(Evaluation):
         return sorted(items, key=lambda w: (w.created, w.id))
 
     def _is_for(self, item: WorkItem, username: str) -> bool:
+        """Whether the item is in this person's inbox (routed to them, or for them or a team)."""
         if item.owner:
             return item.owner == username
         if item.assignee_type == "User":

@@ -237,17 +237,11 @@ class HistoryStore:
             raise StoreError(f"snapshot destination {dest} already exists; expected a new file")
         self.con.execute(f"ATTACH '{_quote(dest)}' AS snap")
         try:
-            self.con.execute(
-                "COPY FROM DATABASE memory TO snap"
-                if self.path is None
-                else f"COPY FROM DATABASE {self._dbname()} TO snap"
-            )
+            (name,) = self.con.execute("SELECT current_database()").fetchall()[0]
+            self.con.execute(f"COPY FROM DATABASE {name} TO snap")
         finally:
             self.con.execute("DETACH snap")
         return dest
-
-    def _dbname(self) -> str:
-        return self.con.execute("SELECT current_database()").fetchall()[0][0]
 
     def checkpoint(self) -> None:
         self.con.execute("CHECKPOINT")
