@@ -27,10 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import orchlab.examples  # noqa: E402, F401
-from orchlab.clock import VirtualClock  # noqa: E402
-from orchlab.demo import deploy_examples, setup_directory  # noqa: E402
+import orchlab.definition.examples  # noqa: E402, F401
 from orchlab.engine import Engine  # noqa: E402
+from orchlab.engine.clock import VirtualClock  # noqa: E402
+from orchlab.simulate.demo import deploy_examples, setup_directory  # noqa: E402
 from orchlab.store import HistoryStore  # noqa: E402
 
 ANCHOR = ROOT.parent / "shared" / "anchors" / "reference_process.bpmn"

@@ -5,10 +5,12 @@
     >>> [s.name for s in o.stages]
     ['Greet']
 
-The core imports no UI package: diagrams load Graphviz lazily, widgets live in `widgets/`.
+The core imports no UI package: diagrams load Graphviz lazily, widgets live in `orchlab.ui`.
+Packages, lowest first (each imports only those before it): `errors`, `definition`, `people`,
+`store`, `engine`, `analysis`, `simulate`, `render`, `salesforce`, `ui`, `cli`.
 """
 
-from orchlab.builder import (
+from orchlab.definition.builder import (
     assignee_from,
     autolaunched,
     background,
@@ -29,11 +31,27 @@ from orchlab.builder import (
     user,
     var,
 )
-from orchlab.clock import SystemClock, VirtualClock
-from orchlab.conditions import all_of, any_of, cond, custom
-from orchlab.model import Field, Notification, Orchestration
-from orchlab.registry import Registry, action, evaluation, flow, registry
-from orchlab.values import ValueType
+from orchlab.definition.conditions import all_of, any_of, cond, custom
+from orchlab.definition.model import Field, Notification, Orchestration
+from orchlab.definition.registry import Registry, action, evaluation, flow, registry
+from orchlab.definition.values import ValueType
+from orchlab.engine.clock import SystemClock, VirtualClock
+from orchlab.errors import (
+    ConditionError,
+    DefinitionError,
+    DirectoryError,
+    EngineError,
+    FormInvalid,
+    LogicError,
+    NotFound,
+    OrchlabError,
+    PermissionDenied,
+    RenderError,
+    SchemaVersionError,
+    StoreError,
+    StoreLocked,
+    WorkItemClosed,
+)
 
 __version__ = "0.1.0"
 
@@ -42,9 +60,10 @@ _LAZY = {
     "Engine": "orchlab.engine",
     "HistoryStore": "orchlab.store",
     "open_snapshot": "orchlab.store",
-    "validate": "orchlab.validate",
-    "load": "orchlab.serialize",
-    "save": "orchlab.serialize",
+    "validate": "orchlab.definition.validate",
+    "InvalidOrchestration": "orchlab.definition.validate",
+    "load": "orchlab.definition.serialize",
+    "save": "orchlab.definition.serialize",
     "render": "orchlab.render",
 }
 
@@ -65,6 +84,21 @@ __all__ = [  # the lazy names too, for `from orchlab import *`
     "load",
     "save",
     "render",
+    "InvalidOrchestration",
+    "ConditionError",
+    "DefinitionError",
+    "DirectoryError",
+    "EngineError",
+    "FormInvalid",
+    "LogicError",
+    "NotFound",
+    "OrchlabError",
+    "PermissionDenied",
+    "RenderError",
+    "SchemaVersionError",
+    "StoreError",
+    "StoreLocked",
+    "WorkItemClosed",
     "Field",
     "Notification",
     "Orchestration",

@@ -25,13 +25,13 @@ DEFAULT_HISTORY = os.environ.get("ORCHLAB_HISTORY", "orchlab.duckdb")
 
 
 def _load(path: str) -> Any:
-    from orchlab.serialize import load
+    from orchlab.definition.serialize import load
 
     return load(path)
 
 
 def _flows(modules: Sequence[str]) -> None:
-    import orchlab.examples  # noqa: F401 - registers the example flows
+    import orchlab.definition.examples  # noqa: F401 - registers the example flows
 
     for name in modules:
         importlib.import_module(name)
@@ -50,7 +50,7 @@ def _pairs(items: Sequence[str]) -> dict[str, Any]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from orchlab.validate import Severity, validate
+    from orchlab.definition.validate import Severity, validate
 
     _flows(args.flows)
     orch = _load(args.file)
@@ -85,8 +85,8 @@ def _engine(path: str) -> Any:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from orchlab.examples import EXAMPLES
-    from orchlab.validate import validate
+    from orchlab.definition.examples import EXAMPLES
+    from orchlab.definition.validate import validate
 
     out = Path(args.out) if args.out else None
     for key, make in EXAMPLES.items():
@@ -98,15 +98,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"{len(orch.decisions)} decisions; {len(problems)} problems"
         )
         if out:
-            from orchlab.serialize import save
+            from orchlab.definition.serialize import save
 
             out.mkdir(parents=True, exist_ok=True)
             line += f"; saved {save(orch, out / f'{key}.yaml')}"
         print(line)
     if args.history:
-        from orchlab.clock import VirtualClock
-        from orchlab.demo import deploy_examples, populate, setup_directory
         from orchlab.engine import Engine
+        from orchlab.engine.clock import VirtualClock
+        from orchlab.simulate.demo import deploy_examples, populate, setup_directory
         from orchlab.store import HistoryStore
 
         path = Path(args.history)
@@ -242,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from orchlab.engine import EngineError
-    from orchlab.forms import FormInvalid
+    from orchlab.people.forms import FormInvalid
     from orchlab.store import StoreError
 
     args = build_parser().parse_args(argv)

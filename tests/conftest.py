@@ -7,10 +7,10 @@ import shutil
 
 import pytest
 
-import orchlab.examples  # noqa: F401 - registers the example flows
-from orchlab.clock import VirtualClock
-from orchlab.demo import deploy_examples, setup_directory
+import orchlab.definition.examples  # noqa: F401 - registers the example flows
 from orchlab.engine import Engine
+from orchlab.engine.clock import VirtualClock
+from orchlab.simulate.demo import deploy_examples, setup_directory
 from orchlab.store import HistoryStore
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from orchlab.cli import main
-from orchlab.examples import case_escalation, loan
-from orchlab.model import Connector
-from orchlab.serialize import save
+from orchlab.definition.examples import case_escalation, loan
+from orchlab.definition.model import Connector
+from orchlab.definition.serialize import save
 
 
 @pytest.fixture
@@ -95,8 +95,8 @@ def test_demo_builds_examples_and_a_history(tmp_path: Path, capsys) -> None:
 
 
 def test_run_work_items_complete_round_trip(loan_yaml: Path, tmp_path: Path, capsys) -> None:
-    from orchlab.demo import setup_directory
     from orchlab.engine import Engine
+    from orchlab.simulate.demo import setup_directory
     from orchlab.store import HistoryStore
 
     db = tmp_path / "h.duckdb"

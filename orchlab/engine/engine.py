@@ -19,8 +19,10 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from orchlab.clock import Clock, Ids, SystemClock
-from orchlab.directory import Directory, Routing
+from orchlab.definition.model import InteractiveStep, Orchestration, Step, label_of
+from orchlab.definition.registry import Registry
+from orchlab.definition.registry import registry as default_registry
+from orchlab.engine.clock import Clock, Ids, SystemClock
 from orchlab.engine.errors import (
     EngineError,
     NotFound,
@@ -30,10 +32,8 @@ from orchlab.engine.plan import Plan
 from orchlab.engine.records import Starts
 from orchlab.engine.state import Row, Run, State
 from orchlab.engine.status import Kind, RunStatus, Status
-from orchlab.model import InteractiveStep, Orchestration, Step, label_of
-from orchlab.notify import Mailer, SmtpConfig
-from orchlab.registry import Registry
-from orchlab.registry import registry as default_registry
+from orchlab.people.directory import Directory, Routing
+from orchlab.people.notify import Mailer, SmtpConfig
 from orchlab.store.history import HistoryStore
 
 __all__ = ["Engine"]
@@ -82,7 +82,7 @@ class Engine(Starts):
     # --- loading and saving ----------------------------------------------------------------------
 
     def _load(self) -> None:
-        from orchlab.serialize import from_dict
+        from orchlab.definition.serialize import from_dict
 
         for name, version, status, data in self.store.definitions():
             self.plans[(name, version)] = Plan(from_dict(data))
@@ -193,8 +193,8 @@ class Engine(Starts):
 
     def deploy(self, orch: Orchestration, *, activate: bool = True) -> Orchestration:
         """Save a definition as a new version (refused if invalid) and make it the active one."""
-        from orchlab.serialize import to_dict
-        from orchlab.validate import require_valid
+        from orchlab.definition.serialize import to_dict
+        from orchlab.definition.validate import require_valid
 
         require_valid(orch, self.registry)
         current = self.active.get(orch.name)

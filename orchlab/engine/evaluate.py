@@ -7,10 +7,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from orchlab.engine.plan import Plan, Scope
-from orchlab.engine.state import Row, Run, StageRun, State, StepRun
-from orchlab.engine.status import Kind, RunStatus, Status, WorkItemStatus
-from orchlab.model import (
+from orchlab.definition.model import (
     AfterSteps,
     AllStepsComplete,
     Decision,
@@ -23,7 +20,10 @@ from orchlab.model import (
     Stage,
     Step,
 )
-from orchlab.registry import FlowKind, Registry
+from orchlab.definition.registry import FlowKind, Registry
+from orchlab.engine.plan import Plan, Scope
+from orchlab.engine.state import Row, Run, StageRun, State, StepRun
+from orchlab.engine.status import Kind, RunStatus, Status, WorkItemStatus
 
 __all__ = ["Evaluation", "StepFailed"]
 

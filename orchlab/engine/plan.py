@@ -10,9 +10,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from orchlab.conditions import Conditions, compile_conditions
-from orchlab.engine.state import Run
-from orchlab.model import (
+from orchlab.definition.conditions import Conditions, compile_conditions
+from orchlab.definition.model import (
     FormSubmitted,
     InteractiveStep,
     Orchestration,
@@ -20,7 +19,8 @@ from orchlab.model import (
     Step,
     label_of,
 )
-from orchlab.refs import Ref
+from orchlab.definition.ref import Ref
+from orchlab.engine.state import Run
 
 __all__ = ["Plan", "Scope", "MERGE_FIELD"]
 

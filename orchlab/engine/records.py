@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from orchlab.clock import Ids
+from orchlab.definition.model import Orchestration, RecordTrigger, TriggerEvent
+from orchlab.definition.values import conforms
+from orchlab.engine.clock import Ids
 from orchlab.engine.errors import EngineError, NotFound
 from orchlab.engine.plan import Plan, Scope
 from orchlab.engine.state import Run
 from orchlab.engine.status import Kind, RunStatus
 from orchlab.engine.work import WorkItems
-from orchlab.model import Orchestration, RecordTrigger, TriggerEvent
-from orchlab.values import conforms
 
 __all__ = ["Starts"]
 

@@ -142,7 +142,7 @@ class Run:
 
     def picture(self) -> Any:
         """The run as a `RunPicture` for the diagram (see orchlab.render)."""
-        from orchlab.engine.picture import picture
+        from orchlab.render.run_state import picture
 
         return picture(self, self.plan, self.items)
 

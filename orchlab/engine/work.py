@@ -6,7 +6,12 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
-from orchlab.directory import Directory, Routing
+from orchlab.definition.model import (
+    AssigneeKind,
+    FormSubmitted,
+    InteractiveStep,
+    label_of,
+)
 from orchlab.engine.errors import (
     NotFound,
     PermissionDenied,
@@ -16,13 +21,8 @@ from orchlab.engine.evaluate import Evaluation, StepFailed
 from orchlab.engine.plan import Plan, Scope
 from orchlab.engine.state import Run, StageRun, WorkItem
 from orchlab.engine.status import Kind, Status, WorkItemStatus
-from orchlab.forms import clean_form
-from orchlab.model import (
-    AssigneeKind,
-    FormSubmitted,
-    InteractiveStep,
-    label_of,
-)
+from orchlab.people.directory import Directory, Routing
+from orchlab.people.forms import clean_form
 from orchlab.store.history import HistoryStore
 
 __all__ = ["WorkItems"]

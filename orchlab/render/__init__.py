@@ -1,11 +1,12 @@
 """Diagrams of orchestrations: definition (+ a run's state) -> markup -> Graphviz -> SVG/PNG/PDF.
 
-    >>> from orchlab.examples import loan
+    >>> from orchlab.definition.examples import loan
     >>> from orchlab.render import to_dot
     >>> "cluster_Intake" in to_dot(loan())
     True
 
 graphviz is imported only when a diagram is drawn, so `import orchlab` stays light.
+Imports definition and engine state (to paint a run); nothing imports render but display hooks.
 """
 
 from __future__ import annotations

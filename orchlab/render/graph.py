@@ -16,7 +16,8 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orchlab.model import Orchestration
+from orchlab.definition.model import Orchestration
+from orchlab.errors import RenderError
 from orchlab.render.markup import EdgeMarkup, Markup, NodeMarkup, RunPicture, markup
 from orchlab.render.styles import (
     DETAIL_SIZE,
@@ -57,10 +58,6 @@ INSTALL_HINT = (
 )
 DOT_MISSING = f"Graphviz 'dot' program not found: showing DOT text instead. {INSTALL_HINT}"
 _WRAP = 42  # characters per line of detail text
-
-
-class RenderError(RuntimeError):
-    """A diagram could not be drawn (e.g. Graphviz's `dot` program is missing)."""
 
 
 class DotNotFoundError(RenderError):

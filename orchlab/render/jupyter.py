@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from orchlab.model import Orchestration
+from orchlab.definition.model import Orchestration
 from orchlab.render import graph as _graph
 from orchlab.render.markup import Markup, RunPicture, markup
 

@@ -16,8 +16,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from orchlab.conditions import describe
-from orchlab.model import (
+from orchlab.definition.conditions import describe
+from orchlab.definition.model import (
     AfterSteps,
     Autolaunched,
     Connector,

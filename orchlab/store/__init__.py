@@ -1,4 +1,7 @@
-"""History in DuckDB: one owner of the connection, a log table and views over it."""
+"""History in DuckDB: one owner of the connection, the log and the current-state tables.
+
+Imports only `orchlab.errors`: it stores rows and knows nothing of definitions or runs.
+"""
 
 from orchlab.store.history import (
     HistoryStore,

@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from orchlab.errors import SchemaVersionError, StoreError, StoreLocked
 from orchlab.store.row import COLUMNS, Row, dumps, loads
 from orchlab.store.schema import DDL, SCHEMA_VERSION
 
@@ -43,18 +44,6 @@ _ARROW_TYPES = {
     "orchestration_version": pa.int32(),
     "duration": pa.float64(),
 }
-
-
-class StoreError(RuntimeError):
-    """A history file that can't be used as asked."""
-
-
-class StoreLocked(StoreError):
-    """Another process has the history file open for writing."""
-
-
-class SchemaVersionError(StoreError):
-    """The file was written by a different orchlab schema."""
 
 
 def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:

@@ -9,9 +9,9 @@ import random
 import sys
 from decimal import Decimal
 
-import orchlab.examples  # noqa: F401 - registers the example flows
-from orchlab.demo import answer, deploy_examples, setup_directory
+import orchlab.definition.examples  # noqa: F401 - registers the example flows
 from orchlab.engine import Engine
+from orchlab.simulate.demo import answer, deploy_examples, setup_directory
 from orchlab.store import HistoryStore
 
 

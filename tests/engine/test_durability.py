@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-import orchlab.examples  # noqa: F401
-from orchlab.demo import answer
+import orchlab.definition.examples  # noqa: F401
 from orchlab.engine import Engine, RunStatus
+from orchlab.simulate.demo import answer
 from orchlab.store import HistoryStore, SchemaVersionError, StoreLocked
 
 WORKER = Path(__file__).with_name("crash_worker.py")
@@ -82,7 +82,7 @@ def test_kill_at_random_points_loses_nothing_acknowledged(tmp_path: Path) -> Non
 def test_reopen_continues_a_waiting_run(tmp_path: Path, clock) -> None:
     from decimal import Decimal
 
-    from orchlab.demo import deploy_examples, setup_directory
+    from orchlab.simulate.demo import deploy_examples, setup_directory
 
     path = tmp_path / "h.duckdb"
     engine = Engine(HistoryStore(path), clock=clock)
@@ -203,7 +203,7 @@ def test_a_failed_commit_changes_nothing_in_memory(engine: Engine, monkeypatch) 
 
 
 def test_records_come_back_after_a_restart(tmp_path: Path, clock) -> None:
-    from orchlab.demo import deploy_examples, setup_directory
+    from orchlab.simulate.demo import deploy_examples, setup_directory
 
     path = tmp_path / "records.duckdb"
     engine = Engine(HistoryStore(path), clock=clock)

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from orchlab.demo import deploy_examples, setup_directory
 from orchlab.engine import Engine
-from orchlab.notify import DeliveryWarning, SmtpConfig
+from orchlab.people.notify import DeliveryWarning, SmtpConfig
+from orchlab.simulate.demo import deploy_examples, setup_directory
 from orchlab.store import HistoryStore
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from orchlab.demo import answer, deploy_examples, setup_directory
 from orchlab.engine import Engine, RunStatus
+from orchlab.simulate.demo import answer, deploy_examples, setup_directory
 from orchlab.store import HistoryStore
 
 

@@ -8,16 +8,16 @@ from decimal import Decimal
 
 import pytest
 
-from orchlab import builder as b
+from orchlab.definition import builder as b
+from orchlab.definition.registry import Registry
+from orchlab.definition.validate import InvalidOrchestration
 from orchlab.engine import Engine, RunStatus, Status
-from orchlab.registry import Registry
-from orchlab.validate import InvalidOrchestration
 
 from .helpers import do, trace
 
 
 def test_runs_stay_on_the_version_they_started_on(engine: Engine) -> None:
-    from orchlab.examples import loan
+    from orchlab.definition.examples import loan
 
     old = engine.start_run("Loan", {"application_id": "A", "applicant": "K", "amount": Decimal(1)})
     v2 = engine.deploy(replace(loan(), label="Loan v2"))
@@ -53,7 +53,7 @@ def test_unknown_inputs_are_refused(engine: Engine) -> None:
 
 
 def test_create_trigger_with_conditions(engine: Engine) -> None:
-    from orchlab.examples import customer_qa_survey
+    from orchlab.definition.examples import customer_qa_survey
 
     survey = customer_qa_survey()
     engine.deploy(

@@ -14,7 +14,7 @@ from orchlab.engine import (
     Status,
     WorkItemClosed,
 )
-from orchlab.forms import FormInvalid
+from orchlab.people.forms import FormInvalid
 
 from .helpers import do, trace
 
@@ -141,7 +141,7 @@ def test_suspend_holds_new_steps_until_resume(engine: Engine) -> None:
 
 
 def test_an_errored_run_resumes_after_a_fix(engine: Engine) -> None:
-    from orchlab.registry import registry
+    from orchlab.definition.registry import registry
 
     calls = {"n": 0}
     original = registry.get("check_credit")
@@ -185,8 +185,8 @@ def test_an_errored_run_resumes_after_a_fix(engine: Engine) -> None:
 
 
 def test_publish_event_rechecks_requirements(engine: Engine, clock) -> None:
-    from orchlab import builder as b
-    from orchlab.registry import Registry
+    from orchlab.definition import builder as b
+    from orchlab.definition.registry import Registry
 
     reg = Registry()
     flag = {"ready": False}

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from orchlab.conditions import Conditions
-from orchlab.values import ValueType
+from orchlab.definition.conditions import Conditions
+from orchlab.definition.values import ValueType
 
 __all__ = [
     "Variable",

@@ -1,4 +1,4 @@
-"""Tests for orchlab.conditions: operators, custom logic, checks and evaluation."""
+"""Tests for orchlab.definition.conditions: operators, custom logic, checks and evaluation."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchlab import conditions as conditions_module
-from orchlab.conditions import (
+from orchlab.definition import conditions as conditions_module
+from orchlab.definition.conditions import (
     DEFAULT_MAX_CONDITIONS,
     And,
     Condition,
@@ -36,8 +36,8 @@ from orchlab.conditions import (
     parse_logic,
     parse_operator,
 )
-from orchlab.refs import Ref
-from orchlab.values import ValueType
+from orchlab.definition.ref import Ref
+from orchlab.definition.values import ValueType
 
 
 class DictScope:

@@ -1,7 +1,7 @@
 """References: names that point at data in a run (`$Record.Severity`, `Review.Outputs.ok`).
 
 A reference is kept as its text; what it points at (a stage, a step, a variable)
-is decided against a definition by `orchlab.validate` and the engine.
+is decided against a definition by `orchlab.definition.validate` and the engine.
 """
 
 from __future__ import annotations

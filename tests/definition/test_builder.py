@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from orchlab import builder as b
-from orchlab.conditions import Conditions
-from orchlab.model import (
+from orchlab.definition import builder as b
+from orchlab.definition.conditions import Conditions
+from orchlab.definition.model import (
     AfterSteps,
     AllStepsComplete,
     Connector,

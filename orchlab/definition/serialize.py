@@ -69,9 +69,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from orchlab import model as m
-from orchlab._dialect import parse, yaml_dump
-from orchlab._serial import (
+from orchlab.definition import model as m
+from orchlab.definition.codec import (
     KINDS,
     REQUIRED,
     DefinitionError,
@@ -87,8 +86,9 @@ from orchlab._serial import (
     spec,
     write_fields,
 )
-from orchlab.conditions import Condition, Conditions, Operator, parse_operator
-from orchlab.values import ValueType
+from orchlab.definition.conditions import Condition, Conditions, Operator, parse_operator
+from orchlab.definition.values import ValueType
+from orchlab.definition.yaml_dialect import parse, yaml_dump
 
 __all__ = ["SCHEMA_VERSION", "MIGRATIONS", "DefinitionError", "to_dict", "from_dict"]
 __all__ += ["dumps", "loads", "save", "load"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from orchlab.definition.model import End
 from orchlab.engine.status import RunStatus, Status, WorkItemStatus
-from orchlab.model import End
 
 if TYPE_CHECKING:
     from orchlab.engine.plan import Plan

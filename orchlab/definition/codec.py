@@ -1,4 +1,4 @@
-"""The machinery under `orchlab.serialize`: checked reads, values and field tables.
+"""The machinery under `orchlab.definition.serialize`: checked reads, values and field tables.
 
 A model class travels as a table of rows ``(file key, attribute, kind, always)``; a `Kind`
 knows how one field is written and read, so writing and reading share one description
@@ -15,7 +15,8 @@ from enum import StrEnum
 from functools import cache
 from typing import Any, NamedTuple, NoReturn
 
-from orchlab.refs import Ref, ref
+from orchlab.definition.ref import Ref, ref
+from orchlab.errors import DefinitionError
 
 __all__ = [
     "DefinitionError",
@@ -32,17 +33,6 @@ __all__ += ["record", "write_fields", "read_fields", "encode_value", "decode_val
 
 REQUIRED: Any = object()
 _VALUE_KEYS = ("ref", "date", "datetime", "decimal", "record")
-
-
-class DefinitionError(ValueError):
-    """A definition that cannot be read or written; the message names where and what.
-
-    `line` and `column` (1-based) are set for YAML and JSON syntax errors.
-    """
-
-    def __init__(self, message: str, *, line: int | None = None, column: int | None = None):
-        super().__init__(message)
-        self.line, self.column = line, column
 
 
 def show(value: Any) -> str:

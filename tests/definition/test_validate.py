@@ -1,4 +1,4 @@
-"""Tests for orchlab.validate (and the reference checks in orchlab.references).
+"""Tests for orchlab.definition.validate (and the data checks in definition.data_checks).
 
 Each rule has a test showing its exact message. Tests use a private `Registry`, so they
 don't depend on what other modules registered; only the examples use the default one.
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from orchlab.builder import (
+from orchlab.definition.builder import (
     assignee_from,
     background,
     decision,
@@ -29,9 +29,10 @@ from orchlab.builder import (
     stage,
     var,
 )
-from orchlab.conditions import Conditions, cond, custom
-from orchlab.examples import EXAMPLES
-from orchlab.model import (
+from orchlab.definition.conditions import Conditions, cond, custom
+from orchlab.definition.data_checks import Resolver, Target, UnresolvedReference
+from orchlab.definition.examples import EXAMPLES
+from orchlab.definition.model import (
     Connector,
     Field,
     Notification,
@@ -39,9 +40,8 @@ from orchlab.model import (
     Outcome,
     Requirements,
 )
-from orchlab.references import Resolver, Target, UnresolvedReference
-from orchlab.registry import Registry
-from orchlab.validate import (
+from orchlab.definition.registry import Registry
+from orchlab.definition.validate import (
     InvalidOrchestration,
     Problem,
     Severity,
@@ -49,7 +49,7 @@ from orchlab.validate import (
     require_valid,
     validate,
 )
-from orchlab.values import ValueType
+from orchlab.definition.values import ValueType
 
 
 def _registry() -> Registry:
@@ -1076,9 +1076,9 @@ def test_variable_defaults_must_fit_their_type() -> None:
 
 
 def test_problems_read_well_as_text_and_html() -> None:
-    from orchlab.builder import background, orchestration, stage
-    from orchlab.registry import Registry
-    from orchlab.validate import Problems, validate
+    from orchlab.definition.builder import background, orchestration, stage
+    from orchlab.definition.registry import Registry
+    from orchlab.definition.validate import Problems, validate
 
     found = validate(orchestration("Demo", stage("One", background("Hi", "hi"))), Registry())
     assert isinstance(found, Problems) and isinstance(found, list) and len(found) == 1

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from orchlab.forms import FormInvalid, check_form, clean_form
-from orchlab.model import Field, Screen
+from orchlab.definition.model import Field, Screen
+from orchlab.people.forms import FormInvalid, check_form, clean_form
 
 SCREEN = Screen(
     "everything",

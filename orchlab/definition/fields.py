@@ -1,35 +1,24 @@
-"""Checking the values a person submits on a screen, field by field.
+"""The rules of one screen field: turning submitted text into a typed value, and its limits.
 
-Used by the engine before anything is stored, and by the Work Guide to show
-errors next to each field.
+A screen's fields are part of its definition, so these rules live here: validation checks
+a field's default with them, and `orchlab.people.forms` checks a whole submission.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from orchlab.model import Field, FieldKind, Screen
+from orchlab.definition.model import Field, FieldKind
 
-__all__ = ["FormInvalid", "check_form", "clean_form"]
+__all__ = ["blank", "coerce", "check"]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class FormInvalid(ValueError):
-    """Submitted values don't fit the screen; `errors` maps field name -> message."""
-
-    def __init__(self, screen: str, errors: Mapping[str, str]) -> None:
-        self.screen = screen
-        self.errors = dict(errors)
-        lines = "; ".join(f"field {k!r}: {v}" for k, v in self.errors.items())
-        super().__init__(f"screen {screen!r}: {lines}")
-
-
-def _blank(value: Any) -> bool:
+def blank(value: Any) -> bool:
     return (
         value is None
         or (isinstance(value, str | list | tuple) and len(value) == 0)
@@ -37,7 +26,7 @@ def _blank(value: Any) -> bool:
     )
 
 
-def _coerce(f: Field, value: Any) -> Any:
+def coerce(f: Field, value: Any) -> Any:
     """Typed value for a field, accepting text from forms and command lines. Raises ValueError."""
     kind = f.kind
     if kind in (FieldKind.NUMBER, FieldKind.CURRENCY):
@@ -90,7 +79,7 @@ def _coerce(f: Field, value: Any) -> Any:
     return value
 
 
-def _check(f: Field, value: Any) -> str | None:
+def check(f: Field, value: Any) -> str | None:
     """The problem with a typed, non-blank value, or None."""
     if f.kind is FieldKind.PICKLIST and value not in f.choices:
         return f"expected one of {list(f.choices)}, got {value!r}"
@@ -109,45 +98,3 @@ def _check(f: Field, value: Any) -> str | None:
         if f.regex and not re.fullmatch(f.regex, value):
             return f"must match the pattern {f.regex!r}, got {value!r}"
     return None
-
-
-def check_form(screen: Screen, values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Clean values (typed, defaults filled) and per-field errors; errors empty means valid."""
-    known = {f.name for f in screen.fields}
-    errors = {
-        name: f"screen {screen.name!r} has no such field; expected one of {sorted(known)}"
-        for name in values
-        if name not in known
-    }
-    clean: dict[str, Any] = {}
-    for f in screen.fields:
-        value = values.get(f.name, f.default)
-        if _blank(value):
-            if f.required:
-                must = "must be checked" if f.kind is FieldKind.CHECKBOX else "is required"
-                errors[f.name] = f"{f.label or f.name} {must}"
-            clean[f.name] = [] if f.kind is FieldKind.MULTI_SELECT else None
-            if f.kind is FieldKind.CHECKBOX:
-                clean[f.name] = False
-            continue
-        try:
-            typed = _coerce(f, value)
-        except ValueError as exc:
-            errors[f.name] = str(exc)
-            continue
-        problem = _check(f, typed)
-        if f.kind is FieldKind.CHECKBOX and f.required and typed is not True:
-            problem = f"{f.label or f.name} must be checked"
-        if problem:
-            errors[f.name] = problem
-        else:
-            clean[f.name] = typed
-    return clean, errors
-
-
-def clean_form(screen: Screen, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Typed values for a valid submission; raises FormInvalid naming every bad field."""
-    clean, errors = check_form(screen, values)
-    if errors:
-        raise FormInvalid(screen.name, errors)
-    return clean

@@ -13,11 +13,11 @@ import random
 from decimal import Decimal
 from typing import Any
 
-from orchlab.clock import VirtualClock
+from orchlab.definition.examples import EXAMPLES
+from orchlab.definition.model import FieldKind, Screen
 from orchlab.engine import Engine
+from orchlab.engine.clock import VirtualClock
 from orchlab.engine.state import WorkItem
-from orchlab.examples import EXAMPLES
-from orchlab.model import FieldKind, Screen
 
 __all__ = ["setup_directory", "deploy_examples", "answer", "populate", "PEOPLE"]
 

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, Protocol
 
-from orchlab.logic import (
+from orchlab.definition.logic import (
     And,
     ConditionError,
     Logic,
@@ -27,8 +27,8 @@ from orchlab.logic import (
     parse_logic,
     render_logic,
 )
-from orchlab.refs import Ref, ref
-from orchlab.values import ORDERED_TYPES, ValueType, comparable, type_of_value
+from orchlab.definition.ref import Ref, ref
+from orchlab.definition.values import ORDERED_TYPES, ValueType, comparable, type_of_value
 
 __all__ = ["DEFAULT_MAX_CONDITIONS", "And", "Condition", "ConditionError", "Conditions", "Logic"]
 __all__ += ["LogicError", "Not", "Num", "Operator", "Or", "Scope", "all_of", "any_of", "check"]

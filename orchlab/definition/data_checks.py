@@ -12,7 +12,8 @@ Anything else raises `UnresolvedReference`, whose message says what was expected
 
 `DataChecks` checks each place a definition reads data (conditions, input maps, output
 maps, assignees, context records, merge fields): the references resolve, the types fit,
-and a step's outputs are read only where they can exist. It reports to `orchlab.validate`.
+and a step's outputs are read only where they can exist. It reports to
+`orchlab.definition.validate`.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from orchlab.conditions import Conditions, Operator, check, check_types
-from orchlab.model import (
+from orchlab.definition.conditions import Conditions, Operator, check, check_types
+from orchlab.definition.model import (
     AfterSteps,
     BackgroundStep,
     Decision,
@@ -37,9 +38,9 @@ from orchlab.model import (
     TriggerEvent,
     Variable,
 )
-from orchlab.refs import INSTANCE, PRIOR, RECORD, Ref
-from orchlab.registry import FlowKind, FlowSpec, Registry
-from orchlab.values import ValueType, comparable, type_of_value
+from orchlab.definition.ref import INSTANCE, PRIOR, RECORD, Ref
+from orchlab.definition.registry import FlowKind, FlowSpec, Registry
+from orchlab.definition.values import ValueType, comparable, type_of_value
 
 __all__ = [
     "Target",
@@ -252,7 +253,7 @@ _NAME_TYPES = (ValueType.TEXT, ValueType.ANY)  # assignees and context records a
 
 
 class Reporter(Protocol):
-    """Where findings go (`orchlab.validate` turns them into Problems)."""
+    """Where findings go (`orchlab.definition.validate` turns them into Problems)."""
 
     def error(self, element: str, field: str, message: str) -> None: ...
 

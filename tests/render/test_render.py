@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from orchlab.builder import (
+from orchlab.definition.builder import (
     assignee_from,
     background,
     decision,
@@ -27,9 +27,9 @@ from orchlab.builder import (
     stage,
     user,
 )
-from orchlab.conditions import cond, custom
-from orchlab.examples import EXAMPLES, case_escalation, employee_onboarding, loan
-from orchlab.model import End, Orchestration
+from orchlab.definition.conditions import cond, custom
+from orchlab.definition.examples import EXAMPLES, case_escalation, employee_onboarding, loan
+from orchlab.definition.model import End, Orchestration
 from orchlab.render import (
     STYLES,
     DotMissingWarning,
@@ -138,10 +138,11 @@ def eight_stages() -> Orchestration:
 
 def test_importing_orchlab_and_render_loads_no_graphviz_or_ipython():
     code = (
-        "import sys, orchlab, orchlab.model, orchlab.examples, orchlab.render;"
+        "import sys, orchlab, orchlab.definition.model, orchlab.definition.examples, "
+        "orchlab.render;"
         "bad = {'graphviz', 'IPython'} & set(sys.modules); assert not bad, bad"
     )
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root, env={"PYTHONPATH": "."})
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from orchlab.errors import ConditionError, LogicError
+
 __all__ = [
     "And",
     "ConditionError",
@@ -28,19 +30,6 @@ __all__ = [
 
 MAX_LOGIC_CHARS = 1000  # Salesforce's limit for custom condition logic
 _MAX_DEPTH = 100  # nesting of parentheses/NOT; keeps the recursive parser far from Python's limit
-
-
-class ConditionError(ValueError):
-    """A condition or its logic text is wrong; `column` is 1-based (or None), `text` the input."""
-
-    def __init__(self, message: str, *, text: str | None = None, column: int | None = None):
-        super().__init__(message)
-        self.text = text
-        self.column = column
-
-
-class LogicError(ConditionError):
-    """Custom condition logic that cannot be parsed or does not fit its conditions."""
 
 
 # --- custom logic: AST, tokenizer, recursive-descent parser -------------------------------------

@@ -1,7 +1,7 @@
 """Check an orchestration definition before it runs, and report every problem at once.
 
-    >>> from orchlab.builder import orchestration, stage, background
-    >>> from orchlab.registry import Registry
+    >>> from orchlab.definition.builder import orchestration, stage, background
+    >>> from orchlab.definition.registry import Registry
     >>> demo = orchestration("Demo", stage("One", background("Hi", "hi")))
     >>> [problem] = validate(demo, Registry())
     >>> problem.element, problem.field
@@ -13,7 +13,7 @@ Each `Problem` names the element, the field and what was expected. Condition num
 fields such as `entry.conditions[2]` count from 1, as in custom logic text. Errors make a
 definition unusable; warnings point at traps Salesforce accepts (a step reading a parallel
 step's outputs, a work item with no context record). References and the data they read are
-checked by `orchlab.references.DataChecks`; this module checks the shape.
+checked by `orchlab.definition.data_checks.DataChecks`; this module checks the shape.
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ from enum import StrEnum
 from html import escape
 from typing import Any
 
-from orchlab.conditions import DEFAULT_MAX_CONDITIONS, Condition, Operator
-from orchlab.forms import check_form
-from orchlab.model import (
+from orchlab.definition import fields
+from orchlab.definition.conditions import DEFAULT_MAX_CONDITIONS, Condition, Operator
+from orchlab.definition.data_checks import DataChecks, Place, Resolver, listing
+from orchlab.definition.model import (
     AfterSteps,
     AllStepsComplete,
     AssigneeKind,
@@ -47,11 +48,11 @@ from orchlab.model import (
     Stage,
     Step,
 )
-from orchlab.references import DataChecks, Place, Resolver, listing
-from orchlab.refs import Ref
-from orchlab.registry import FlowKind, Registry
-from orchlab.registry import registry as default_registry
-from orchlab.values import conforms
+from orchlab.definition.ref import Ref
+from orchlab.definition.registry import FlowKind, Registry
+from orchlab.definition.registry import registry as default_registry
+from orchlab.definition.values import conforms
+from orchlab.errors import OrchlabError
 
 __all__ = [
     "InvalidOrchestration",
@@ -102,7 +103,7 @@ class Problems(list[Problem]):
         return f"<table>{head}{cells}</table>"
 
 
-class InvalidOrchestration(ValueError):
+class InvalidOrchestration(OrchlabError, ValueError):
     """Raised by `require_valid`; `problems` holds every error, then every warning."""
 
     def __init__(self, name: str, problems: Iterable[Problem]) -> None:
@@ -129,7 +130,7 @@ def validate(
     Args:
         orch: the definition.
         registry: where its flows, actions and evaluation flows are registered
-            (default: `orchlab.registry.registry`).
+            (default: `orchlab.definition.registry.registry`).
         max_conditions: the most conditions a requirement or outcome may have (Salesforce: 10).
     """
     checker = _Checker(orch, default_registry if registry is None else registry, max_conditions)
@@ -554,7 +555,10 @@ class _Checker:
             )
             return
         # The rules the engine applies to a submitted form ("required" is about submitting).
-        alone = replace(f, required=False, regex=regex)
-        _, problems = check_form(Screen(screen.name, (alone,)), {f.name: f.default})
-        if f.name in problems:
-            self.error(label, "default", f"{f.default!r} is not allowed: {problems[f.name]}")
+        alone = replace(f, regex=regex)
+        try:
+            problem = fields.check(alone, fields.coerce(alone, f.default))
+        except ValueError as exc:
+            problem = str(exc)
+        if problem:
+            self.error(label, "default", f"{f.default!r} is not allowed: {problem}")

@@ -3,7 +3,7 @@
 Importing this module registers the example flows in the default registry, so the
 examples validate and run out of the box.
 
-    >>> from orchlab.examples import EXAMPLES
+    >>> from orchlab.definition.examples import EXAMPLES
     >>> sorted(EXAMPLES)
     ['case_escalation', 'customer_qa_survey', 'employee_onboarding', 'loan']
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from orchlab.builder import (
+from orchlab.definition.builder import (
     assignee_from,
     background,
     decision,
@@ -30,9 +30,9 @@ from orchlab.builder import (
     user,
     var,
 )
-from orchlab.conditions import cond
-from orchlab.model import Field, Notification, Orchestration
-from orchlab.registry import registry
+from orchlab.definition.conditions import cond
+from orchlab.definition.model import Field, Notification, Orchestration
+from orchlab.definition.registry import registry
 
 __all__ = [
     "customer_qa_survey",

@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from orchlab.values import ValueType
+from orchlab.definition.values import ValueType
 
 __all__ = ["FlowKind", "FlowSpec", "Registry", "registry", "flow", "evaluation", "action"]
 
@@ -65,7 +65,7 @@ class FlowSpec:
 
 
 class Registry:
-    """Name -> FlowSpec. `orchlab.registry.registry` is the default one."""
+    """Name -> FlowSpec. `orchlab.definition.registry.registry` is the default one."""
 
     def __init__(self) -> None:
         self._specs: dict[str, FlowSpec] = {}

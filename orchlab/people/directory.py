@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from orchlab.errors import DirectoryError
+
 __all__ = ["Routing", "User", "Group", "Queue", "Directory", "DirectoryError"]
-
-
-class DirectoryError(ValueError):
-    """A name that doesn't resolve, or a bad directory entry."""
 
 
 class Routing(StrEnum):

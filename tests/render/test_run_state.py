@@ -9,8 +9,7 @@ import pytest
 
 from orchlab.engine import Engine
 from orchlab.render import IMPLICIT_END, to_dot
-
-from .helpers import do
+from tests.engine.helpers import do
 
 
 def test_picture_tells_done_waiting_and_path(engine: Engine) -> None:
@@ -56,8 +55,8 @@ def test_a_run_displays_as_svg(engine: Engine) -> None:
 
 
 def test_an_explicit_end_is_painted(clock) -> None:
-    from orchlab import builder as b
-    from orchlab.registry import Registry
+    from orchlab.definition import builder as b
+    from orchlab.definition.registry import Registry
 
     reg = Registry()
     reg.flow("noop", inputs={}, outputs={})(lambda: {})

@@ -1,6 +1,6 @@
 """A builder that reads well in a notebook cell and returns plain model objects.
 
-    >>> from orchlab.builder import orchestration, stage, background
+    >>> from orchlab.definition.builder import orchestration, stage, background
     >>> o = orchestration("Demo", stage("One", background("Hello", flow="say_hello")))
     >>> o.first, o.element("One").next is None
     ('One', True)
@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from orchlab.conditions import Condition, Conditions, all_of
-from orchlab.model import (
+from orchlab.definition.conditions import Condition, Conditions, all_of
+from orchlab.definition.model import (
     AfterSteps,
     AllStepsComplete,
     Assignee,
@@ -47,8 +47,8 @@ from orchlab.model import (
     TriggerEvent,
     Variable,
 )
-from orchlab.refs import Ref, ref
-from orchlab.values import ValueType
+from orchlab.definition.ref import Ref, ref
+from orchlab.definition.values import ValueType
 
 __all__ = [
     "orchestration",

@@ -15,8 +15,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orchlab import serialize
-from orchlab.builder import (
+from orchlab.definition import serialize
+from orchlab.definition.builder import (
     assignee_from,
     background,
     decision,
@@ -35,9 +35,17 @@ from orchlab.builder import (
     user,
     var,
 )
-from orchlab.conditions import Condition, Conditions, Operator, all_of, any_of, cond, custom
-from orchlab.examples import EXAMPLES
-from orchlab.model import (
+from orchlab.definition.conditions import (
+    Condition,
+    Conditions,
+    Operator,
+    all_of,
+    any_of,
+    cond,
+    custom,
+)
+from orchlab.definition.examples import EXAMPLES
+from orchlab.definition.model import (
     Autolaunched,
     BackgroundStep,
     Connector,
@@ -47,7 +55,7 @@ from orchlab.model import (
     Orchestration,
     Variable,
 )
-from orchlab.serialize import (
+from orchlab.definition.serialize import (
     MIGRATIONS,
     SCHEMA_VERSION,
     DefinitionError,
@@ -58,7 +66,7 @@ from orchlab.serialize import (
     save,
     to_dict,
 )
-from orchlab.values import ValueType
+from orchlab.definition.values import ValueType
 
 UTC2 = dt.timezone(dt.timedelta(hours=2))
 ODD = dt.timezone(dt.timedelta(seconds=1234))  # not whole minutes: YAML timestamps cannot say it

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from orchlab.examples import (
+from orchlab.definition.examples import (
     EXAMPLES,
     case_escalation,
     customer_qa_survey,
     employee_onboarding,
     loan,
 )
-from orchlab.model import (
+from orchlab.definition.model import (
     AfterSteps,
     BackgroundStep,
     Decision,
@@ -19,7 +19,7 @@ from orchlab.model import (
     RecordTrigger,
     Stage,
 )
-from orchlab.validate import Severity, validate
+from orchlab.definition.validate import Severity, validate
 
 
 def test_every_example_is_valid() -> None:

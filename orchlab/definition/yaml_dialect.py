@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from orchlab._serial import DefinitionError
+from orchlab.definition.codec import DefinitionError
 
 __all__ = ["yaml_dump", "parse"]
 
