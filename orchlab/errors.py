@@ -41,9 +41,25 @@ class DefinitionError(OrchlabError, ValueError):
     `line` and `column` (1-based) are set for YAML and JSON syntax errors.
     """
 
-    def __init__(self, message: str, *, line: int | None = None, column: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        column: int | None = None,
+        problems: tuple[str, ...] = (),
+    ):
         super().__init__(message)
         self.line, self.column = line, column
+        self.problems = problems or (message,)
+
+    @classmethod
+    def every(cls, problems: list[str]) -> DefinitionError:
+        """One error listing every problem found in a file (`problems` holds each message)."""
+        if len(problems) == 1:
+            return cls(problems[0])
+        head = f"{len(problems)} problems:"
+        return cls("\n".join([head, *(f"  {p}" for p in problems)]), problems=tuple(problems))
 
 
 class ConditionError(OrchlabError, ValueError):

@@ -7,9 +7,11 @@ and every error can name the element path and the field.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import cache
@@ -20,6 +22,9 @@ from orchlab.errors import DefinitionError
 
 __all__ = [
     "DefinitionError",
+    "Noted",
+    "collecting",
+    "note",
     "Kind",
     "Node",
     "KINDS",
@@ -32,6 +37,44 @@ __all__ = [
 __all__ += ["record", "write_fields", "read_fields", "encode_value", "decode_value"]
 
 REQUIRED: Any = object()
+_PROBLEMS: ContextVar[list[str] | None] = ContextVar("definition_problems", default=None)
+
+
+class Noted(Exception):
+    """A mapping had problems, already noted: its parent skips it and reads on."""
+
+
+def note(error: DefinitionError) -> None:
+    """Note a problem inside `collecting()`; raise it outside."""
+    problems = _PROBLEMS.get()
+    if problems is None:
+        raise error
+    problems.append(str(error))
+
+
+@contextlib.contextmanager
+def collecting() -> Iterator[list[str]]:
+    """Read a whole file, noting every problem; the caller raises them together."""
+    token = _PROBLEMS.set([])
+    try:
+        yield _PROBLEMS.get()  # type: ignore[misc]
+    finally:
+        _PROBLEMS.reset(token)
+
+
+def _guarded(read: Callable[[], Any], problems: list[str] | None) -> tuple[bool, Any]:
+    """Run one read; inside `collecting()`, a problem is noted and (False, None) returned."""
+    if problems is None:
+        return True, read()
+    try:
+        return True, read()
+    except DefinitionError as error:
+        problems.append(str(error))
+    except Noted:
+        pass
+    return False, None
+
+
 _VALUE_KEYS = ("ref", "date", "datetime", "decimal", "record")
 
 
@@ -51,6 +94,8 @@ class Node:
     """One mapping of the file, read field by field. `path` is "" at the top level.
 
     A field given as null counts as left out, so `label:` with nothing after it is fine.
+    Inside `collecting()`, problems are noted and reading goes on, so one load reports
+    every mistake in a file; outside it, the first problem raises.
     """
 
     def __init__(self, data: Any, path: str, fields: Iterable[str]) -> None:
@@ -59,8 +104,11 @@ class Node:
             raise DefinitionError(f"{self.at}: expected a mapping; got {show(data)}")
         for key in data:
             if key not in self.fields:
-                raise DefinitionError(
-                    f"unknown field {key!r} in {self.at}; expected one of: {', '.join(self.fields)}"
+                note(
+                    DefinitionError(
+                        f"unknown field {key!r} in {self.at}; expected one of: "
+                        f"{', '.join(self.fields)}"
+                    )
                 )
 
     @property
@@ -272,18 +320,29 @@ def write_fields(obj: Any, rows: Iterable[Row], path: str, native: bool, **extra
 def read_fields(node: Node, cls: type, rows: Iterable[Row]) -> dict[str, Any]:
     """Keyword arguments for `cls` from the rows; two keys may feed one attribute (not both)."""
     defaults, kwargs, given = _defaults(cls), {}, {}
+    problems, failed = _PROBLEMS.get(), False
     for key, attr, kind, _ in rows:
         if kind is None:
             continue
         if node.has(key):
             if attr in given:
-                raise DefinitionError(
-                    f"{node.at}: fields {given[attr]!r} and {key!r} both given; expected one"
+                note(
+                    DefinitionError(
+                        f"{node.at}: fields {given[attr]!r} and {key!r} both given; expected one"
+                    )
                 )
+                failed = True
+                continue
             given[attr] = key
         elif attr in kwargs:
             continue
-        kwargs[attr] = kind.read(node, key, defaults.get(attr, REQUIRED))
+        default = defaults.get(attr, REQUIRED)
+        ok, value = _guarded(lambda: kind.read(node, key, default), problems)  # noqa: B023
+        if ok:
+            kwargs[attr] = value
+        failed = failed or not ok
+    if failed:
+        raise Noted
     return kwargs
 
 
@@ -307,23 +366,31 @@ def listing(types: Mapping[str, tuple[type, tuple[Row, ...]]], keyed: bool = Tru
         return out
 
     def read(node: Node, key: str, default: Any) -> tuple[Any, ...]:
-        out = []
+        out, problems, failed = [], _PROBLEMS.get(), False
         for i, item in enumerate(node.items(key, default)):
-            path, kind = f"{node.inner(key)}[{i}]", next(iter(types))
-            if keyed:
-                found = [k for k in types if isinstance(item, Mapping) and k in item]
-                if len(found) != 1 and isinstance(item, Mapping):
-                    first = show(next(iter(item))) if item else show(item)
-                    got = " and ".join(map(repr, found)) or first
-                    raise DefinitionError(
-                        f"{path}: field 'kind': expected one of {', '.join(types)}; got {got}"
-                    )
-                kind = found[0] if found else kind
-            cls, rows = types[kind]
-            name = item.get(kind if keyed else "name") if isinstance(item, Mapping) else None
-            child = Node(item, _named(path, kind, name), (r[0] for r in rows))
-            out.append(cls(**read_fields(child, cls, rows)))
+            ok, obj = _guarded(lambda: read_one(node, key, i, item), problems)  # noqa: B023
+            if ok:
+                out.append(obj)
+            failed = failed or not ok
+        if failed:
+            raise Noted  # every item was read, and each problem noted
         return tuple(out)
+
+    def read_one(node: Node, key: str, i: int, item: Any) -> Any:
+        path, kind = f"{node.inner(key)}[{i}]", next(iter(types))
+        if keyed:
+            found = [k for k in types if isinstance(item, Mapping) and k in item]
+            if len(found) != 1 and isinstance(item, Mapping):
+                first = show(next(iter(item))) if item else show(item)
+                got = " and ".join(map(repr, found)) or first
+                raise DefinitionError(
+                    f"{path}: field 'kind': expected one of {', '.join(types)}; got {got}"
+                )
+            kind = found[0] if found else kind
+        cls, rows = types[kind]
+        name = item.get(kind if keyed else "name") if isinstance(item, Mapping) else None
+        child = Node(item, _named(path, kind, name), (r[0] for r in rows))
+        return cls(**read_fields(child, cls, rows))
 
     return Kind(write, read)
 

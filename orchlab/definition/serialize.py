@@ -76,6 +76,8 @@ from orchlab.definition.codec import (
     DefinitionError,
     Kind,
     Node,
+    Noted,
+    collecting,
     decode_value,
     encode_value,
     enum_kind,
@@ -204,7 +206,11 @@ def _read_assignee(node: Node, key: str, default: Any) -> Any:
     if not node.has(key):
         return None  # nobody yet: the work item waits in no one's list
     data = Node(node.data[key], node.inner(key), kinds).data
-    if len(data) != 1 or not isinstance(next(iter(data.values())), str):
+    if (
+        len(data) != 1
+        or next(iter(data)) not in kinds
+        or not isinstance(next(iter(data.values())), str)
+    ):
         node.fail(key, f"one of {', '.join(kinds)} with a name, e.g. {{queue: Support}}", data)
     ((kind, name),) = data.items()
     return m.Assignee(m.AssigneeKind(kind), name)
@@ -261,7 +267,7 @@ _K["elements"] = listing(
     {
         "stage": (m.Stage, spec(_STAGE, _K)),
         "decision": (m.Decision, spec(_DECISION, _K)),
-        "end": (m.End, spec("end=name label", _K)),
+        "end": (m.End, spec("end=name:text! label", _K)),  # "!": End's default name too
     }
 )
 _FIELD = "name kind:field_kind! label required:flag default:value min:value max:value"
@@ -313,9 +319,18 @@ def from_dict(data: Mapping[str, Any]) -> m.Orchestration:
             if old not in MIGRATIONS:
                 raise DefinitionError(f"schema_version {old} cannot be upgraded: no migration")
             data = {**MIGRATIONS[old](data), "schema_version": old + 1}
-    node = Node(data, "", (r[0] for r in _TOP))
-    kwargs = read_fields(node, m.Orchestration, _TOP)
-    return m.Orchestration(**kwargs, first=node.text("first", None))
+    with collecting() as problems:
+        try:
+            node = Node(data, "", (r[0] for r in _TOP))
+            kwargs = read_fields(node, m.Orchestration, _TOP)
+            first = node.text("first", None)
+        except DefinitionError as error:
+            problems.append(str(error))
+        except Noted:
+            pass
+        if problems:
+            raise DefinitionError.every(problems)
+    return m.Orchestration(**kwargs, first=first)
 
 
 # --- text and files -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import orchlab as ol
 from orchlab.definition import serialize
 from orchlab.definition.builder import (
     assignee_from,
@@ -857,3 +858,42 @@ def test_examples_to_tmp(tmp_path: Any) -> None:
         assert text.startswith("schema_version: 1\nname: ")
         assert max(len(line) for line in text.splitlines()) <= 100
         assert_same(load(path), make())
+
+
+def test_load_reports_every_mistake_at_once() -> None:
+    text = """
+name: Many_mistakes
+inptus: {}
+elements:
+  - stage: One
+    steps:
+      - background: A
+        flow: a
+        inptus: {x: 1}
+      - interactive: B
+        screen: s
+        assignee: {team: T}
+  - decision: D
+    outcomes:
+      - {name: Big, when: [[amount, '>']], to: One}
+    default: {goto: 3}
+"""
+    with pytest.raises(DefinitionError) as caught:
+        loads(text)
+    problems = caught.value.problems
+    assert str(caught.value).startswith(f"{len(problems)} problems:")
+    joined = "\n".join(problems)
+    assert "unknown field 'inptus' in (top level)" in joined
+    assert "unknown field 'inptus' in elements[0] (stage 'One') steps[0] (background 'A')" in joined
+    assert "steps[1] (interactive 'B'): field 'assignee'" in joined
+    assert "outcomes[0] (outcome 'Big') when items[0]: operator greater_than needs" in joined
+    assert "elements[1] (decision 'D') default: field 'goto': expected text; got 3" in joined
+    assert len(problems) >= 5
+
+
+@pytest.mark.parametrize("end", [ol.end(), ol.end("End"), ol.end("End", label="Done")])
+def test_an_end_with_the_default_name_round_trips(end) -> None:
+    orch = ol.orchestration("With_end", ol.stage("One", ol.background("A", "a")), end)
+    assert loads(dumps(orch)) == orch
+    assert from_dict(to_dict(orch)) == orch
+    assert to_dict(orch)["elements"][-1]["end"] == "End"
