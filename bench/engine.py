@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import orchlab.definition.examples  # noqa: E402, F401
+from orchlab import SYSTEM  # noqa: E402
 from orchlab.engine import Engine  # noqa: E402
 from orchlab.engine.clock import VirtualClock  # noqa: E402
 from orchlab.simulate.demo import deploy_examples, setup_directory  # noqa: E402
@@ -68,9 +69,9 @@ def orchlab_runs(engine: Engine, amounts_: list[int], batch: int = 500) -> None:
         with engine.batch():
             for amount in amounts_[start : start + batch]:
                 rid = engine.create_record(
-                    "Case", {"Severity": "Low", "Amount": amount, "Owner": "ada"}
-                )
-                engine.update_record(rid, {"Severity": "High"})
+                    "Case", {"Severity": "Low", "Amount": amount, "Owner": "ada"}, by=SYSTEM
+                ).id
+                engine.update_record(rid, {"Severity": "High"}, by=SYSTEM)
                 run = engine.state.runs[engine.ids.prefix + f"{engine.ids.counter:06d}"]
                 while run.status == "InProgress":
                     for item in [
@@ -122,7 +123,7 @@ def interactive_latency(tmp: Path, samples: int = 200) -> float:
     engine, _ = new_engine(tmp / "latency.duckdb")
     for _ in range(samples):
         engine.start_run(
-            "Loan", {"application_id": "A", "applicant": "Kim", "amount": Decimal(100)}
+            "Loan", {"application_id": "A", "applicant": "Kim", "amount": Decimal(100)}, by=SYSTEM
         )
     times = []
     for item in engine.work_items():
@@ -146,7 +147,7 @@ def memory(path: Path, n: int = 100_000) -> tuple[float, float]:
         with engine.batch():
             for _ in range(5000):
                 engine.start_run("Loan", {"application_id": "A", "applicant": "Kim",
-                                          "amount": Decimal(100)})  # fmt: skip
+                                          "amount": Decimal(100)}, by=SYSTEM)  # fmt: skip
     gc.collect()
     assert len(engine.work_items()) == n
     after = peak()

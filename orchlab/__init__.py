@@ -52,6 +52,7 @@ from orchlab.errors import (
     StoreLocked,
     WorkItemClosed,
 )
+from orchlab.people.rights import SYSTEM
 
 __version__ = "0.1.0"
 
@@ -77,6 +78,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [  # the lazy names too, for `from orchlab import *`
+    "SYSTEM",
     "Engine",
     "HistoryStore",
     "open_snapshot",

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from orchlab.people.rights import SYSTEM
+
 __all__ = ["main"]
 
 DEFAULT_HISTORY = os.environ.get("ORCHLAB_HISTORY", "orchlab.duckdb")
@@ -129,8 +131,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     _flows(args.flows)
     engine = _engine(args.history)
-    orch = engine.deploy(_load(args.file))
-    run = engine.start_run(orch.name, _pairs(args.input), record_id=args.record)
+    orch = engine.deploy(_load(args.file), by=SYSTEM)
+    run = engine.start_run(orch.name, _pairs(args.input), record_id=args.record, by=SYSTEM)
     print(f"run {run.id}: {orch.name} v{orch.version} {run.status}")
     for item in engine.work_items():
         if item.run_id == run.id:

@@ -61,3 +61,7 @@ class Ids:
     def next(self) -> str:
         self.counter += 1
         return f"{self.prefix}{self.counter:06d}"
+
+    def issued_since(self, counter: int) -> tuple[str, ...]:
+        """The ids handed out after `counter` was read (e.g. the runs one call started)."""
+        return tuple(f"{self.prefix}{n:06d}" for n in range(counter + 1, self.counter + 1))

@@ -15,7 +15,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
-from collections.abc import Iterator
+import os
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -26,14 +27,16 @@ from orchlab.engine.clock import Clock, Ids, SystemClock
 from orchlab.engine.errors import (
     EngineError,
     NotFound,
-    PermissionDenied,
 )
 from orchlab.engine.plan import Plan
 from orchlab.engine.records import Starts
 from orchlab.engine.state import Row, Run, State
 from orchlab.engine.status import Kind, RunStatus, Status
-from orchlab.people.directory import Directory, Routing
+from orchlab.errors import DirectoryError
+from orchlab.people.directory import Directory, Group, Queue, Routing, User
+from orchlab.people.directory_file import DirectoryFile, load_directory
 from orchlab.people.notify import Mailer, SmtpConfig
+from orchlab.people.rights import Right, require
 from orchlab.store.history import HistoryStore
 
 __all__ = ["Engine"]
@@ -82,33 +85,40 @@ class Engine(Starts):
     # --- loading and saving ----------------------------------------------------------------------
 
     def _load(self) -> None:
-        from orchlab.definition.serialize import from_dict
-
-        for name, version, status, data in self.store.definitions():
-            self.plans[(name, version)] = Plan(from_dict(data))
-            if status == "Active":
-                self.active[name] = version
-        self._index_triggers()
-        self._index_triggers()
-        users, groups, members = self.store.directory_rows()
-        for username, name, email, admin in users:
-            self.directory.add_user(username, name, email, admin=admin)
-        members_of: dict[str, list[str]] = {}
-        for group, username in members:
-            members_of.setdefault(group, []).append(username)
-        for name, label, kind, routing, email in groups:
-            if kind == "Queue":
-                self.directory.add_queue(
-                    name, members_of.get(name, []), routing, label, email or ""
-                )
-            else:
-                self.directory.add_group(name, members_of.get(name, []), label)
+        self._load_definitions()
+        self._load_directory()
         self.state.records = self.store.current_records()
         for row in self.store.open_run_rows():
             self.state.apply(row)
         # Closed runs are not replayed, but round robin must go on where it was.
         self.state.last_routed = self.store.last_routed()
         self.state.seq = self.store.max_seq()
+
+    def _load_definitions(self) -> None:
+        from orchlab.definition.serialize import from_dict
+
+        self.plans, self.active = {}, {}
+        for name, version, status, data in self.store.definitions():
+            self.plans[(name, version)] = Plan(from_dict(data))
+            if status == "Active":
+                self.active[name] = version
+        self._index_triggers()
+
+    def _load_directory(self) -> None:
+        directory = Directory()
+        users, groups, members = self.store.directory_rows()
+        for username, name, email, admin in users:
+            directory.put(User(username, name, email, bool(admin)))
+        members_of: dict[str, list[str]] = {}
+        for group, username in members:
+            members_of.setdefault(group, []).append(username)
+        for name, label, kind, routing, email in groups:
+            found = tuple(members_of.get(name, ()))
+            if kind == "Queue":
+                directory.put(Queue(name, found, Routing(routing), label, email or ""))
+            else:
+                directory.put(Group(name, found, label))
+        self.directory = directory
 
     def _call(self) -> _Call:
         """One engine call = one transaction (or part of an enclosing `batch()`)."""
@@ -135,6 +145,11 @@ class Engine(Starts):
     def _discard(self) -> None:
         # Forget uncommitted rows and rebuild the runs they touched from what is stored.
         pending, self._pending, self._extra = self._pending, [], []
+        kinds = {r.kind for r in pending}
+        if kinds & {Kind.DEPLOY, Kind.ACTIVATE}:
+            self._load_definitions()
+        if Kind.CHANGE_DIRECTORY in kinds:
+            self._load_directory()
         state = self.state
         if any(r.kind in (Kind.CREATE_RECORD, Kind.UPDATE_RECORD) for r in pending):
             state.records = self.store.current_records()
@@ -191,79 +206,89 @@ class Engine(Starts):
 
     # --- definitions and directory ---------------------------------------------------------------
 
-    def deploy(self, orch: Orchestration, *, activate: bool = True) -> Orchestration:
-        """Save a definition as a new version (refused if invalid) and make it the active one."""
+    def deploy(self, orch: Orchestration, *, by: str, activate: bool = True) -> Orchestration:
+        """Save a definition as a new version (refused if invalid) and make it the active one.
+
+        Re-deploying the active definition unchanged is a no-op that returns it.
+        """
         from orchlab.definition.serialize import to_dict
         from orchlab.definition.validate import require_valid
 
+        require(self.directory, by, Right.DEPLOY)
         require_valid(orch, self.registry)
         current = self.active.get(orch.name)
-        if current is not None:  # re-deploying the active definition unchanged is a no-op
+        if current is not None:
             same = replace(orch, version=current)
             if to_dict(same) == to_dict(self.plans[(orch.name, current)].orch):
                 return self.plans[(orch.name, current)].orch
         versions = [v for (n, v) in self.plans if n == orch.name]
         orch = replace(orch, version=max(versions, default=0) + 1)
-        steps = [
-            (
-                orch.name,
-                orch.version,
-                st.name,
-                label_of(st),
-                i + 1,
-                j + 1,
-                s.name,
-                label_of(s),
-                s.step_type,
-                *_assignee_columns(s),
+        data = to_dict(orch)
+        definition_text = _json_text(data, f"orchestration {orch.name!r}")
+        with self._call():
+            self._emit(
+                Kind.DEPLOY,
+                None,
+                orchestration_name=orch.name,
+                orchestration_version=orch.version,
+                status="Active" if activate else "Inactive",
+                actor=by,
             )
-            for i, st in enumerate(orch.stages)
-            for j, s in enumerate(st.steps)
-        ]
-        extra: list[tuple[str, list[Any]]] = []
-        if activate:
-            extra.append(("UPDATE definitions SET status = 'Inactive' WHERE name = ?", [orch.name]))
-        extra.append(
-            (
-                "INSERT INTO definitions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    orch.name,
-                    orch.version,
-                    orch.label,
-                    "Active" if activate else "Inactive",
-                    orch.is_template,
-                    orch.source_template,
-                    self.clock.now(),
-                    json.dumps(to_dict(orch)),
-                ],
+            if activate:
+                self._extra.append(
+                    ("UPDATE definitions SET status = 'Inactive' WHERE name = ?", [orch.name])
+                )
+            self._extra.append(
+                (
+                    "INSERT INTO definitions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        orch.name,
+                        orch.version,
+                        orch.label,
+                        "Active" if activate else "Inactive",
+                        orch.is_template,
+                        orch.source_template,
+                        self._now,
+                        definition_text,
+                    ],
+                )
             )
-        )
-        for step_row in steps:
-            extra.append(
-                ("INSERT INTO definition_steps VALUES (?,?,?,?,?,?,?,?,?,?,?)", list(step_row))
-            )
-        self.store.append([], extra)
-        self.plans[(orch.name, orch.version)] = Plan(orch)
-        if activate:
-            self.active[orch.name] = orch.version
-            self._index_triggers()
+            for i, st in enumerate(orch.stages):
+                for j, step in enumerate(st.steps):
+                    row = [orch.name, orch.version, st.name, label_of(st), i + 1, j + 1]
+                    row += [step.name, label_of(step), step.step_type, *_assignee_columns(step)]
+                    self._extra.append(
+                        ("INSERT INTO definition_steps VALUES (?,?,?,?,?,?,?,?,?,?,?)", row)
+                    )
+            self.plans[(orch.name, orch.version)] = Plan(orch)
+            if activate:
+                self.active[orch.name] = orch.version
+                self._index_triggers()
         return orch
 
-    def activate(self, name: str, version: int) -> None:
+    def activate(self, name: str, version: int, *, by: str) -> None:
+        """Make a deployed version the active one (new runs start on it; running ones stay)."""
+        require(self.directory, by, Right.DEPLOY)
         if (name, version) not in self.plans:
             raise NotFound(f"orchestration {name!r} has no version {version}")
-        self.store.append(
-            [],
-            [
+        with self._call():
+            self._emit(
+                Kind.ACTIVATE,
+                None,
+                orchestration_name=name,
+                orchestration_version=version,
+                status="Active",
+                actor=by,
+            )
+            self._extra.append(
                 (
                     "UPDATE definitions SET status = CASE WHEN version = ? THEN 'Active' "
                     "ELSE 'Inactive' END WHERE name = ?",
                     [version, name],
-                ),
-            ],
-        )
-        self.active[name] = version
-        self._index_triggers()
+                )
+            )
+            self.active[name] = version
+            self._index_triggers()
 
     def definition(self, name: str, version: int | None = None) -> Orchestration:
         version = version or self.active.get(name)
@@ -274,54 +299,104 @@ class Engine(Starts):
         return self.plans[(name, version)].orch
 
     def add_user(
-        self, username: str, name: str = "", email: str = "", *, admin: bool = False
-    ) -> None:
-        user = self.directory.add_user(username, name, email, admin=admin)
-        self.store.append(
-            [],
-            [
-                (
-                    "INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?)",
-                    [user.username, user.name, user.email, user.is_admin],
-                )
-            ],
-        )
+        self, username: str, name: str = "", email: str = "", *, admin: bool = False, by: str
+    ) -> User:
+        """Add (or replace) a user; admins may change the directory and act on any run."""
+        require(self.directory, by, Right.DIRECTORY)
+        user = self.directory.user(username, name, email, admin=admin)
+        with self._call():
+            self._change_directory(user, by)
+        return user
 
     def add_group(
-        self, name: str, members: list[str] | tuple[str, ...] = (), label: str = ""
-    ) -> None:
-        group = self.directory.add_group(name, members, label)
-        self._save_members(name, "Group", group.label, None, "", group.members)
+        self, name: str, members: Iterable[str] = (), label: str = "", *, by: str
+    ) -> Group:
+        """Add (or replace) a group: any member may take the group's work items."""
+        require(self.directory, by, Right.DIRECTORY)
+        group = self.directory.group(name, members, label)
+        with self._call():
+            self._change_directory(group, by)
+        return group
 
     def add_queue(
         self,
         name: str,
-        members: list[str] | tuple[str, ...] = (),
+        members: Iterable[str] = (),
         routing: Routing | str = Routing.POOL,
         label: str = "",
         email: str = "",
-    ) -> None:
-        queue = self.directory.add_queue(name, members, routing, label, email)
-        self._save_members(name, "Queue", queue.label, queue.routing.value, email, queue.members)
+        *,
+        by: str,
+    ) -> Queue:
+        """Add (or replace) a queue; `routing` is pool, round_robin or least_open."""
+        require(self.directory, by, Right.DIRECTORY)
+        queue = self.directory.queue(name, members, routing, label, email)
+        with self._call():
+            self._change_directory(queue, by)
+        return queue
 
-    def _save_members(
-        self,
-        name: str,
-        kind: str,
-        label: str,
-        routing: str | None,
-        email: str,
-        members: tuple[str, ...],
-    ) -> None:
-        extra: list[tuple[str, list[Any]]] = [
-            (
-                "INSERT OR REPLACE INTO directory_groups VALUES (?, ?, ?, ?, ?)",
-                [name, label, kind, routing, email],
-            ),
-            ("DELETE FROM members WHERE group_name = ?", [name]),
-        ]
-        extra += [("INSERT INTO members VALUES (?, ?)", [name, m]) for m in members]
-        self.store.append([], extra)
+    def load_directory(self, source: str | os.PathLike[str] | DirectoryFile, *, by: str) -> int:
+        """Add every user, group and queue of a directory file in one transaction.
+
+        The whole file is checked first (every problem at once); nothing is stored if any
+        entry is wrong. Returns how many entries were added or replaced.
+        """
+        require(self.directory, by, Right.DIRECTORY)
+        entries = source if isinstance(source, DirectoryFile) else load_directory(source)
+        trial = self.directory.copy()
+        # Check in file order against a trial copy, so members may name users of the same file.
+        checked: list[User | Group | Queue] = []
+        problems: list[str] = []
+        for entry in (*entries.users, *entries.groups, *entries.queues):
+            try:
+                if isinstance(entry, User):
+                    made: User | Group | Queue = trial.user(
+                        entry.username, entry.name, entry.email, admin=entry.is_admin
+                    )
+                elif isinstance(entry, Group):
+                    made = trial.group(entry.name, entry.members, entry.label)
+                else:
+                    made = trial.queue(
+                        entry.name, entry.members, entry.routing, entry.label, entry.email
+                    )
+            except DirectoryError as error:
+                problems.append(str(error))
+                continue
+            trial.put(made)
+            checked.append(made)
+        if problems:
+            head = [f"{len(problems)} problems:"] if len(problems) > 1 else []
+            raise DirectoryError("\n  ".join([*head, *problems]))
+        with self._call():
+            for made in checked:
+                self._change_directory(made, by)
+        return len(checked)
+
+    def _change_directory(self, entry: User | Group | Queue, by: str) -> None:
+        """One ChangeDirectory row and the table rows, in the current call's transaction."""
+        if isinstance(entry, User):
+            payload: dict[str, Any] = {"user": entry.username, "admin": entry.is_admin}
+            self._extra.append(
+                (
+                    "INSERT OR REPLACE INTO users VALUES (?, ?, ?, ?)",
+                    [entry.username, entry.name, entry.email, entry.is_admin],
+                )
+            )
+        else:
+            kind = "Queue" if isinstance(entry, Queue) else "Group"
+            routing = entry.routing.value if isinstance(entry, Queue) else None
+            email = entry.email if isinstance(entry, Queue) else ""
+            payload = {kind.lower(): entry.name, "members": list(entry.members)}
+            self._extra += [
+                (
+                    "INSERT OR REPLACE INTO directory_groups VALUES (?, ?, ?, ?, ?)",
+                    [entry.name, entry.label, kind, routing, email],
+                ),
+                ("DELETE FROM members WHERE group_name = ?", [entry.name]),
+                *(("INSERT INTO members VALUES (?, ?)", [entry.name, m]) for m in entry.members),
+            ]
+        self._emit(Kind.CHANGE_DIRECTORY, None, actor=by, payload=payload)
+        self.directory.put(entry)
 
     def run(self, run_id: str) -> Run:
         """An open run: InProgress, Suspended or Error (closed runs live in the history)."""
@@ -346,13 +421,9 @@ class Engine(Starts):
             raise NotFound(f"run {run_id!r} does not exist")
         return str(closed[0][0])
 
-    def _admin(self, by: str, what: str) -> None:
-        if not self.directory.is_admin(by):
-            raise PermissionDenied(f"user {by!r} may not {what}: only admins may")
-
     def cancel_run(self, run_id: str, *, by: str) -> Run:
+        require(self.directory, by, Right.CANCEL)
         run = self.run(run_id)
-        self._admin(by, f"cancel run {run_id!r}")
         with self._call():
             if run.stage is not None:
                 self._stop_steps(run, run.stage, Kind.DISCONTINUE_STEP, Status.CANCELED)
@@ -366,8 +437,8 @@ class Engine(Starts):
         return run
 
     def suspend_run(self, run_id: str, *, by: str) -> Run:
+        require(self.directory, by, Right.SUSPEND)
         run = self.run(run_id)
-        self._admin(by, f"suspend run {run_id!r}")
         if run.status is not RunStatus.IN_PROGRESS:
             raise EngineError(
                 f"run {run_id!r} is {run.status}; only InProgress runs can be suspended"
@@ -378,8 +449,8 @@ class Engine(Starts):
 
     def resume_run(self, run_id: str, *, by: str) -> Run:
         """Resume a suspended run, or retry an errored one (failed steps start again)."""
+        require(self.directory, by, Right.RESUME)
         run = self.run(run_id)
-        self._admin(by, f"resume run {run_id!r}")
         if run.status not in (RunStatus.SUSPENDED, RunStatus.ERROR):
             raise EngineError(
                 f"run {run_id!r} is {run.status}; only Suspended or Error runs can be resumed"
@@ -402,14 +473,29 @@ class Engine(Starts):
             self._advance(run)
         return run
 
-    def publish_event(self, run_id: str) -> Run:
+    def publish_event(self, run_id: str, *, by: str) -> Run:
         """An orchestration event: the run re-checks its conditions now."""
+        require(self.directory, by, Right.EVENTS)
         run = self.run(run_id)
         with self._call():
-            self._emit(Kind.PUBLISH_EVENT, run)
+            self._emit(Kind.PUBLISH_EVENT, run, actor=by)
             if run.status is RunStatus.IN_PROGRESS:
                 self._advance(run)
         return run
+
+
+def _json_text(data: Any, what: str) -> str:
+    """JSON for the store; text DuckDB cannot hold (a lone surrogate) is refused by name."""
+    text = json.dumps(data, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        bad = text[max(0, error.start - 20) : error.end + 20]
+        raise EngineError(
+            f"{what}: text {bad!r} holds a character that is not valid Unicode "
+            f"(a lone surrogate at position {error.start}); expected valid text"
+        ) from None
+    return text
 
 
 def _assignee_columns(step: Step) -> tuple[str | None, str | None]:

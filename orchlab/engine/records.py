@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from orchlab.definition.model import Orchestration, RecordTrigger, TriggerEvent
 from orchlab.definition.values import conforms
@@ -13,8 +13,17 @@ from orchlab.engine.plan import Plan, Scope
 from orchlab.engine.state import Run
 from orchlab.engine.status import Kind, RunStatus
 from orchlab.engine.work import WorkItems
+from orchlab.people.rights import Right, require
 
-__all__ = ["Starts"]
+__all__ = ["RecordChange", "Starts"]
+
+
+class RecordChange(NamedTuple):
+    """What a record change did: the record's id, the runs it started, the runs it re-checked."""
+
+    id: str
+    started: tuple[str, ...]
+    rechecked: tuple[str, ...]
 
 
 class Starts(WorkItems):
@@ -41,11 +50,18 @@ class Starts(WorkItems):
     # --- records and triggers --------------------------------------------------------------------
 
     def create_record(
-        self, object: str, fields: Mapping[str, Any] | None = None, id: str | None = None
-    ) -> str:
+        self,
+        object: str,
+        fields: Mapping[str, Any] | None = None,
+        id: str | None = None,
+        *,
+        by: str,
+    ) -> RecordChange:
         """Create a record; record-triggered orchestrations on its object may start."""
+        require(self.directory, by, Right.RECORDS)
         if id is not None and id in self.state.records:
             raise EngineError(f"record {id!r} already exists; expected a new id")
+        first = self.ids.counter
         with self._call():
             rid = id
             while rid is None or (id is None and rid in self.state.records):
@@ -55,16 +71,19 @@ class Starts(WorkItems):
                 Kind.CREATE_RECORD,
                 None,
                 context=rid,
+                actor=by,
                 payload=({"id": rid, "object": object, "fields": data}),
             )
-            self._trigger(rid, object, data, None, TriggerEvent.CREATE)
-        return rid
+            self._trigger(rid, object, data, None, TriggerEvent.CREATE, by=by)
+        return RecordChange(rid, self.ids.issued_since(first), ())
 
-    def update_record(self, record_id: str, fields: Mapping[str, Any]) -> None:
+    def update_record(self, record_id: str, fields: Mapping[str, Any], *, by: str) -> RecordChange:
         """Change fields of a record: triggers fire and runs that use the record re-evaluate."""
+        require(self.directory, by, Right.RECORDS)
         record = self.state.records.get(record_id)
         if record is None:
             raise NotFound(f"record {record_id!r} does not exist")
+        first = self.ids.counter
         with self._call():
             # Runs already using the record re-evaluate; runs this update starts just did.
             using = sorted(self.state.record_runs.get(record_id, ()))
@@ -75,6 +94,7 @@ class Starts(WorkItems):
                 Kind.UPDATE_RECORD,
                 None,
                 context=record_id,
+                actor=by,
                 payload=(
                     {
                         "id": record_id,
@@ -84,11 +104,16 @@ class Starts(WorkItems):
                     }
                 ),
             )
-            self._trigger(record_id, record["object"], new, prior, TriggerEvent.UPDATE, changed)
+            self._trigger(
+                record_id, record["object"], new, prior, TriggerEvent.UPDATE, changed, by=by
+            )
+            checked = []
             for run_id in using:
                 run = self.state.runs.get(run_id)
                 if run is not None and run.status is RunStatus.IN_PROGRESS:
+                    checked.append(run_id)
                     self._advance(run, changed)
+        return RecordChange(record_id, self.ids.issued_since(first), tuple(checked))
 
     def record(self, record_id: str) -> dict[str, Any]:
         found = self.state.records.get(record_id)
@@ -104,6 +129,8 @@ class Starts(WorkItems):
         prior: dict[str, Any] | None,
         event: TriggerEvent,
         changed: frozenset[str] = frozenset(),
+        *,
+        by: str,
     ) -> None:
         for plan in self._triggers.get(object, ()):
             start: RecordTrigger = plan.orch.start  # type: ignore[assignment]
@@ -119,7 +146,7 @@ class Starts(WorkItems):
                     before = {rid: {"object": object, "fields": prior}}
                     if plan.check(start.conditions, Scope(plan, probe, before, changed)):
                         continue  # it held before the update too
-            self._start(plan, {}, rid, object, prior)
+            self._start(plan, {}, rid, object, prior, by)
 
     # --- starting runs ---------------------------------------------------------------------------
 
@@ -128,10 +155,12 @@ class Starts(WorkItems):
         name: str,
         inputs: Mapping[str, Any] | None = None,
         *,
+        by: str,
         version: int | None = None,
         record_id: str | None = None,
     ) -> Run:
         """Start a run of the active (or given) version with input variables."""
+        require(self.directory, by, Right.START)
         orch = self.definition(name, version)
         plan = self.plans[(orch.name, orch.version)]
         given = dict(inputs or {})
@@ -157,7 +186,8 @@ class Starts(WorkItems):
             raise NotFound(f"start_run: record {record_id!r} does not exist")
         with self._call():
             record = self.state.records.get(record_id or "")
-            run = self._start(plan, given, record_id, record["object"] if record else None, None)
+            record_type = record["object"] if record else None
+            run = self._start(plan, given, record_id, record_type, None, by)
         return run
 
     def _start(
@@ -167,6 +197,7 @@ class Starts(WorkItems):
         record_id: str | None,
         record_type: str | None,
         prior: dict[str, Any] | None,
+        by: str,
     ) -> Run:
         variables = {v.name: v.default for v in plan.orch.variables}
         variables.update(inputs)
@@ -181,6 +212,7 @@ class Starts(WorkItems):
             orchestration_name=plan.name,
             orchestration_version=plan.version,
             status=RunStatus.IN_PROGRESS,
+            actor=by,
             context=record_id,
             payload=(payload),
         )

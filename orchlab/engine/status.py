@@ -70,6 +70,9 @@ class Kind:
     CREATE_RECORD = "CreateRecord"
     UPDATE_RECORD = "UpdateRecord"
     PUBLISH_EVENT = "PublishEvent"  # FlowOrchestrationEvent
+    DEPLOY = "Deploy"  # a definition saved as a new version (actor: who deployed it)
+    ACTIVATE = "Activate"  # a version made the active one
+    CHANGE_DIRECTORY = "ChangeDirectory"  # a user, group or queue added or replaced
 
 
 # Status text (as read back from the store) -> the enum member, without Enum's slow __call__.

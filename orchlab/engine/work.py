@@ -23,6 +23,7 @@ from orchlab.engine.state import Run, StageRun, WorkItem
 from orchlab.engine.status import Kind, Status, WorkItemStatus
 from orchlab.people.directory import Directory, Routing
 from orchlab.people.forms import clean_form
+from orchlab.people.rights import SYSTEM, Right, require
 from orchlab.store.history import HistoryStore
 
 __all__ = ["WorkItems"]
@@ -152,8 +153,11 @@ class WorkItems(Evaluation):
         return item
 
     def can_act(self, item: WorkItem, username: str) -> bool:
-        """Only an assignee, a member of the group or queue (or the routed owner), or an admin."""
-        return self.directory.is_admin(username) or self._is_for(item, username)
+        """Only an assignee, a member of the group or queue (or the routed owner), an admin,
+        or the system actor."""
+        return (
+            username == SYSTEM or self.directory.is_admin(username) or self._is_for(item, username)
+        )
 
     def work_items(self, user: str | None = None, *, open_only: bool = True) -> list[WorkItem]:
         """A person's inbox (or every item when `user` is None), oldest first."""
@@ -190,7 +194,12 @@ class WorkItems(Evaluation):
                 f"{item.completed_by or 'the system'} at {item.completed}); "
                 "it can be completed only once"
             )
-        if user not in self.directory.users:
+        if not isinstance(user, str) or not user.strip():
+            raise PermissionDenied(
+                f"work item {item_id!r}: a user must complete it; got {user!r} "
+                "(pass the username, or orchlab.SYSTEM for trusted code)"
+            )
+        if user != SYSTEM and user not in self.directory.users:
             raise PermissionDenied(f"user {user!r} is not in the directory")
         if not self.can_act(item, user):
             who = f"{item.assignee_type} {item.assignee!r}" + (
@@ -229,11 +238,8 @@ class WorkItems(Evaluation):
 
     def reassign_work_item(self, item_id: str, to: str, *, by: str) -> WorkItem:
         """Give an open work item to another user, group or queue (admins only)."""
+        require(self.directory, by, Right.REASSIGN)
         item = self.work_item(item_id)
-        if not self.directory.is_admin(by):
-            raise PermissionDenied(
-                f"user {by!r} may not reassign work item {item_id!r}: only admins may reassign"
-            )
         if item.status is not WorkItemStatus.ASSIGNED:
             raise WorkItemClosed(
                 f"work item {item_id!r} is {item.status}; only Assigned items can be reassigned"

@@ -18,6 +18,7 @@ from orchlab.definition.model import FieldKind, Screen
 from orchlab.engine import Engine
 from orchlab.engine.clock import VirtualClock
 from orchlab.engine.state import WorkItem
+from orchlab.people.rights import SYSTEM
 
 __all__ = ["setup_directory", "deploy_examples", "answer", "populate", "PEOPLE"]
 
@@ -56,16 +57,16 @@ ABSENT_FROM_DAY = {"bob": 12.0, "wes": 16.0}
 
 def setup_directory(engine: Engine) -> None:
     for username, (name, admin) in PEOPLE.items():
-        engine.add_user(username, name, admin=admin)
+        engine.add_user(username, name, admin=admin, by=SYSTEM)
     for name, (members, routing) in QUEUES.items():
-        engine.add_queue(name, members, routing)
+        engine.add_queue(name, members, routing, by=SYSTEM)
     for name, members in GROUPS.items():
-        engine.add_group(name, members)
+        engine.add_group(name, members, by=SYSTEM)
 
 
 def deploy_examples(engine: Engine) -> None:
     for make in EXAMPLES.values():
-        engine.deploy(make())
+        engine.deploy(make(), by=SYSTEM)
 
 
 def answer(screen: Screen, rng: random.Random, reject: float = 0.0) -> dict[str, Any]:
@@ -156,9 +157,11 @@ def populate(
 def _arrive(engine: Engine, name: str, rng: random.Random) -> None:
     if name == "customer_qa_survey":
         rid = engine.create_record(
-            "Installation__c", {"Name": f"Site {rng.randint(1, 999)}", "Status": "Scheduled"}
-        )
-        engine.update_record(rid, {"Status": "Completed"})
+            "Installation__c",
+            {"Name": f"Site {rng.randint(1, 999)}", "Status": "Scheduled"},
+            by=SYSTEM,
+        ).id
+        engine.update_record(rid, {"Status": "Completed"}, by=SYSTEM)
     elif name == "case_escalation":
         owner = rng.choice(["ada", "dana"])
         rid = engine.create_record(
@@ -169,8 +172,9 @@ def _arrive(engine: Engine, name: str, rng: random.Random) -> None:
                 "Owner": owner,
                 "Amount": rng.randint(100, 2500),
             },
-        )
-        engine.update_record(rid, {"Severity": "High"})
+            by=SYSTEM,
+        ).id
+        engine.update_record(rid, {"Severity": "High"}, by=SYSTEM)
     elif name == "loan":
         amount = Decimal(rng.choice([0, 5_000, 20_000, 45_000, 80_000, 120_000]))
         engine.start_run(
@@ -180,6 +184,9 @@ def _arrive(engine: Engine, name: str, rng: random.Random) -> None:
                 "applicant": rng.choice(["Lee", "Kim", "Ngo", "Ortiz"]),
                 "amount": amount,
             },
+            by=SYSTEM,
         )
     else:
-        engine.create_record("Employee__c", {"Name": rng.choice(["Ann", "Ben", "Cy", "Di"])})
+        engine.create_record(
+            "Employee__c", {"Name": rng.choice(["Ann", "Ben", "Cy", "Di"])}, by=SYSTEM
+        )

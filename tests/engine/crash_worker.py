@@ -10,6 +10,7 @@ import sys
 from decimal import Decimal
 
 import orchlab.definition.examples  # noqa: F401 - registers the example flows
+from orchlab import SYSTEM
 from orchlab.engine import Engine
 from orchlab.simulate.demo import answer, deploy_examples, setup_directory
 from orchlab.store import HistoryStore
@@ -33,7 +34,7 @@ def main(path: str, seed: int) -> None:
         else:
             amount = Decimal(rng.choice([100, 60000]))
             run = engine.start_run(
-                "Loan", {"application_id": "A", "applicant": "Kim", "amount": amount}
+                "Loan", {"application_id": "A", "applicant": "Kim", "amount": amount}, by=SYSTEM
             )
             print(f"ACK start {run.id}", flush=True)
 

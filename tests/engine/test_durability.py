@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import orchlab.definition.examples  # noqa: F401
+from orchlab import SYSTEM
 from orchlab.engine import Engine, RunStatus
 from orchlab.simulate.demo import answer
 from orchlab.store import HistoryStore, SchemaVersionError, StoreLocked
@@ -89,7 +90,7 @@ def test_reopen_continues_a_waiting_run(tmp_path: Path, clock) -> None:
     setup_directory(engine)
     deploy_examples(engine)
     run = engine.start_run(
-        "Loan", {"application_id": "A", "applicant": "Lee", "amount": Decimal("100")}
+        "Loan", {"application_id": "A", "applicant": "Lee", "amount": Decimal("100")}, by=SYSTEM
     )
     (item,) = engine.work_items()
     engine.store.close()
@@ -101,7 +102,7 @@ def test_reopen_continues_a_waiting_run(tmp_path: Path, clock) -> None:
     assert [w.step_name for w in again.work_items()] == ["Approve_loan"]
     # The new run continues the id sequence rather than reusing R000001.
     other = again.start_run(
-        "Loan", {"application_id": "B", "applicant": "Kim", "amount": Decimal("5")}
+        "Loan", {"application_id": "B", "applicant": "Kim", "amount": Decimal("5")}, by=SYSTEM
     )
     assert other.id == "R000002"
 
@@ -171,7 +172,7 @@ def test_a_failed_commit_changes_nothing_in_memory(engine: Engine, monkeypatch) 
     from decimal import Decimal
 
     run = engine.start_run(
-        "Loan", {"application_id": "A", "applicant": "Kim", "amount": Decimal(5)}
+        "Loan", {"application_id": "A", "applicant": "Kim", "amount": Decimal(5)}, by=SYSTEM
     )
     (item,) = engine.work_items()
     real_append = engine.store.append
@@ -191,12 +192,14 @@ def test_a_failed_commit_changes_nothing_in_memory(engine: Engine, monkeypatch) 
     assert engine.run(run.id).stage.name == "Approval"
     with pytest.raises(OSError):
         monkeypatch.setattr(engine.store, "append", failing)
-        engine.start_run("Loan", {"application_id": "B", "applicant": "Lee", "amount": Decimal(5)})
+        engine.start_run(
+            "Loan", {"application_id": "B", "applicant": "Lee", "amount": Decimal(5)}, by=SYSTEM
+        )
     monkeypatch.setattr(engine.store, "append", real_append)
     assert sorted(engine.state.runs) == [run.id]  # the failed start left nothing behind
     assert (
         engine.start_run(
-            "Loan", {"application_id": "C", "applicant": "Ngo", "amount": Decimal(5)}
+            "Loan", {"application_id": "C", "applicant": "Ngo", "amount": Decimal(5)}, by=SYSTEM
         ).id
         == "R000002"
     )
@@ -209,11 +212,15 @@ def test_records_come_back_after_a_restart(tmp_path: Path, clock) -> None:
     engine = Engine(HistoryStore(path), clock=clock)
     setup_directory(engine)
     deploy_examples(engine)
-    rid = engine.create_record("Case", {"Severity": "Low", "Amount": 10, "Owner": "ada"})
+    rid = engine.create_record(
+        "Case", {"Severity": "Low", "Amount": 10, "Owner": "ada"}, by=SYSTEM
+    ).id
     engine.store.close()
     again = Engine(HistoryStore(path), clock=clock)
     assert again.record(rid) == {"Id": rid, "Severity": "Low", "Amount": 10, "Owner": "ada"}
-    again.update_record(rid, {"Severity": "High"})  # the trigger compares with the stored prior
+    again.update_record(
+        rid, {"Severity": "High"}, by=SYSTEM
+    )  # the trigger compares with the stored prior
     (run,) = again.state.runs.values()
     assert run.record_id == rid and run.prior == {"Severity": "Low", "Amount": 10, "Owner": "ada"}
-    assert again.create_record("Case", {}) != rid  # ids go on after the stored ones
+    assert again.create_record("Case", {}, by=SYSTEM).id != rid  # ids go on after the stored ones

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from orchlab import SYSTEM
 from orchlab.engine import Engine
 from orchlab.people.notify import DeliveryWarning, SmtpConfig
 from orchlab.simulate.demo import deploy_examples, setup_directory
@@ -61,7 +62,9 @@ def test_work_items_are_mailed_after_commit(smtp_server, clock) -> None:
     engine = Engine(HistoryStore(), clock=clock, smtp=SmtpConfig("127.0.0.1", port, "orch@x.org"))
     setup_directory(engine)
     deploy_examples(engine)
-    engine.start_run("Loan", {"application_id": "A7", "applicant": "Kim", "amount": Decimal(9)})
+    engine.start_run(
+        "Loan", {"application_id": "A7", "applicant": "Kim", "amount": Decimal(9)}, by=SYSTEM
+    )
     assert engine.mailer is not None and engine.mailer.sent == 1
     ((rcpt, text),) = smtp_server.messages
     assert sorted(rcpt) == ["sam@example.com", "wes@example.com"]  # the Loan_Officers queue
@@ -77,7 +80,7 @@ def test_a_dead_mail_server_warns_and_keeps_the_outbox(clock) -> None:
     deploy_examples(engine)
     with pytest.warns(DeliveryWarning, match="stay in the outbox"):
         run = engine.start_run(
-            "Loan", {"application_id": "A8", "applicant": "Lee", "amount": Decimal(9)}
+            "Loan", {"application_id": "A8", "applicant": "Lee", "amount": Decimal(9)}, by=SYSTEM
         )
     assert run.stage.name == "Intake"  # the run went on
     assert engine.store.execute("SELECT count(*) FROM outbox") == [(1,)]

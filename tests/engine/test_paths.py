@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from orchlab import SYSTEM
 from orchlab.engine import Engine, RunStatus
 
 from .helpers import assert_golden, do, trace
 
 
 def test_case_escalation_standard_path(engine: Engine, clock) -> None:
-    rid = engine.create_record("Case", {"Severity": "Low", "Amount": 400, "Owner": "dana"})
+    rid = engine.create_record(
+        "Case", {"Severity": "Low", "Amount": 400, "Owner": "dana"}, by=SYSTEM
+    ).id
     assert engine.state.runs == {}  # created Low: the trigger waits for the update
-    engine.update_record(rid, {"Severity": "High"})
+    engine.update_record(rid, {"Severity": "High"}, by=SYSTEM)
     (run,) = engine.state.runs.values()
     do(engine, "Triage_review", {"priority": "P2"})
     clock.advance(hours=4)
@@ -55,12 +58,16 @@ def test_case_escalation_standard_path(engine: Engine, clock) -> None:
 
 
 def test_case_escalation_escalates_large_amounts(engine: Engine) -> None:
-    rid = engine.create_record("Case", {"Severity": "High", "Amount": 2400, "Owner": "ada"})
+    rid = engine.create_record(
+        "Case", {"Severity": "High", "Amount": 2400, "Owner": "ada"}, by=SYSTEM
+    ).id
     assert engine.state.runs == {}  # on update only
-    engine.update_record(rid, {"Amount": 2500})  # Severity was already High: not a change
+    engine.update_record(
+        rid, {"Amount": 2500}, by=SYSTEM
+    )  # Severity was already High: not a change
     assert engine.state.runs == {}
-    engine.update_record(rid, {"Severity": "Medium"})
-    engine.update_record(rid, {"Severity": "High"})
+    engine.update_record(rid, {"Severity": "Medium"}, by=SYSTEM)
+    engine.update_record(rid, {"Severity": "High"}, by=SYSTEM)
     (run,) = engine.state.runs.values()
     do(engine, "Triage_review", {"priority": "P1"})
     assert run.stage.name == "Escalation"
@@ -80,7 +87,7 @@ def test_case_escalation_escalates_large_amounts(engine: Engine) -> None:
 
 def test_loan_standard_path_funds(engine: Engine) -> None:
     run = engine.start_run(
-        "Loan", {"application_id": "A1", "applicant": "Kim", "amount": Decimal("20000")}
+        "Loan", {"application_id": "A1", "applicant": "Kim", "amount": Decimal("20000")}, by=SYSTEM
     )
     do(engine, "Collect_documents", {"documents_complete": True, "income": "90000"})
     do(engine, "Approve_loan", {"approved": True})
@@ -102,7 +109,7 @@ def test_loan_standard_path_funds(engine: Engine) -> None:
 
 def test_loan_escalation_branch(engine: Engine) -> None:
     run = engine.start_run(
-        "Loan", {"application_id": "A2", "applicant": "Lee", "amount": Decimal("80000")}
+        "Loan", {"application_id": "A2", "applicant": "Lee", "amount": Decimal("80000")}, by=SYSTEM
     )
     do(engine, "Collect_documents", {"documents_complete": True})
     assert run.stage.name == "Escalation"
@@ -122,7 +129,7 @@ def test_loan_escalation_branch(engine: Engine) -> None:
 
 def test_loan_declined_ends_at_decision_default(engine: Engine) -> None:
     run = engine.start_run(
-        "Loan", {"application_id": "A3", "applicant": "Ngo", "amount": Decimal("100")}
+        "Loan", {"application_id": "A3", "applicant": "Ngo", "amount": Decimal("100")}, by=SYSTEM
     )
     do(engine, "Collect_documents", {"documents_complete": True})
     do(engine, "Approve_loan", {"approved": False})
@@ -134,7 +141,7 @@ def test_loan_declined_ends_at_decision_default(engine: Engine) -> None:
 
 def test_loan_fault_path_on_funding(engine: Engine) -> None:
     run = engine.start_run(
-        "Loan", {"application_id": "A4", "applicant": "Ortiz", "amount": Decimal("0")}
+        "Loan", {"application_id": "A4", "applicant": "Ortiz", "amount": Decimal("0")}, by=SYSTEM
     )
     do(engine, "Collect_documents", {"documents_complete": True})
     do(engine, "Approve_loan", {"approved": True})
@@ -160,7 +167,7 @@ def test_loan_fault_path_on_funding(engine: Engine) -> None:
 
 
 def test_onboarding_loops_back_to_hr_when_rejected(engine: Engine) -> None:
-    rid = engine.create_record("Employee__c", {"Name": "Ann"})
+    rid = engine.create_record("Employee__c", {"Name": "Ann"}, by=SYSTEM).id
     (run,) = engine.state.runs.values()
     assert {w.step_name for w in engine.work_items()} == {
         "Provision_accounts",
@@ -190,8 +197,10 @@ def test_onboarding_loops_back_to_hr_when_rejected(engine: Engine) -> None:
 
 
 def test_customer_qa_survey_chained_and_parallel(engine: Engine) -> None:
-    rid = engine.create_record("Installation__c", {"Name": "Roof 7", "Status": "Scheduled"})
-    engine.update_record(rid, {"Status": "Completed"})
+    rid = engine.create_record(
+        "Installation__c", {"Name": "Roof 7", "Status": "Scheduled"}, by=SYSTEM
+    ).id
+    engine.update_record(rid, {"Status": "Completed"}, by=SYSTEM)
     (run,) = engine.state.runs.values()
     lines = trace(engine, run.id)
     # The chained background steps ran in order; both reviews wait in parallel.

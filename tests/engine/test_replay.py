@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from orchlab import SYSTEM
 from orchlab.engine import Engine, RunStatus
 from orchlab.simulate.demo import answer, deploy_examples, setup_directory
 from orchlab.store import HistoryStore
@@ -57,14 +58,17 @@ def _act(engine: Engine, rng: random.Random) -> None:
         elif run.status in (RunStatus.SUSPENDED, RunStatus.ERROR):
             engine.resume_run(run.id, by="olivia")
     elif roll < 0.8:
-        engine.start_run("Loan", {"application_id": "A", "applicant": rng.choice(["Kim", "Lee"]),
-                                  "amount": Decimal(rng.choice([0, 100, 90_000]))})  # fmt: skip
+        applicant = rng.choice(["Kim", "Lee"])
+        amount = Decimal(rng.choice([0, 100, 90_000]))
+        engine.start_run(
+            "Loan", {"application_id": "A", "applicant": applicant, "amount": amount}, by=SYSTEM
+        )
     elif roll < 0.9:
-        rid = engine.create_record("Case", {"Severity": "Low", "Owner": "dana",
-                                            "Amount": rng.choice([10, 5000])})  # fmt: skip
-        engine.update_record(rid, {"Severity": "High"})
+        fields = {"Severity": "Low", "Owner": "dana", "Amount": rng.choice([10, 5000])}
+        rid = engine.create_record("Case", fields, by=SYSTEM).id
+        engine.update_record(rid, {"Severity": "High"}, by=SYSTEM)
     else:
-        engine.create_record("Employee__c", {"Name": "N"})
+        engine.create_record("Employee__c", {"Name": "N"}, by=SYSTEM)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

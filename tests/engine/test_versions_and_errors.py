@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from orchlab import SYSTEM
 from orchlab.definition import builder as b
 from orchlab.definition.registry import Registry
 from orchlab.definition.validate import InvalidOrchestration
@@ -19,16 +20,22 @@ from .helpers import do, trace
 def test_runs_stay_on_the_version_they_started_on(engine: Engine) -> None:
     from orchlab.definition.examples import loan
 
-    old = engine.start_run("Loan", {"application_id": "A", "applicant": "K", "amount": Decimal(1)})
-    v2 = engine.deploy(replace(loan(), label="Loan v2"))
+    old = engine.start_run(
+        "Loan", {"application_id": "A", "applicant": "K", "amount": Decimal(1)}, by=SYSTEM
+    )
+    v2 = engine.deploy(replace(loan(), label="Loan v2"), by=SYSTEM)
     assert v2.version == 2 and engine.active["Loan"] == 2
-    assert engine.deploy(replace(loan(), label="Loan v2")).version == 2  # unchanged: no new one
-    new = engine.start_run("Loan", {"application_id": "B", "applicant": "K", "amount": Decimal(1)})
+    assert (
+        engine.deploy(replace(loan(), label="Loan v2"), by=SYSTEM).version == 2
+    )  # unchanged: no new one
+    new = engine.start_run(
+        "Loan", {"application_id": "B", "applicant": "K", "amount": Decimal(1)}, by=SYSTEM
+    )
     assert (old.version, new.version) == (1, 2)
-    engine.activate("Loan", 1)
+    engine.activate("Loan", 1, by=SYSTEM)
     assert (
         engine.start_run(
-            "Loan", {"application_id": "C", "applicant": "K", "amount": Decimal(1)}
+            "Loan", {"application_id": "C", "applicant": "K", "amount": Decimal(1)}, by=SYSTEM
         ).version
         == 1
     )
@@ -42,13 +49,13 @@ def test_invalid_definitions_are_refused_and_nothing_is_stored(engine: Engine) -
     before = engine.store.execute("SELECT count(*) FROM definitions")
     bad = b.orchestration("Bad", b.stage("One", b.background("X", "no_such_flow")))
     with pytest.raises(InvalidOrchestration, match="no_such_flow"):
-        engine.deploy(bad)
+        engine.deploy(bad, by=SYSTEM)
     assert engine.store.execute("SELECT count(*) FROM definitions") == before
 
 
 def test_unknown_inputs_are_refused(engine: Engine) -> None:
     with pytest.raises(Exception, match=r"unknown input variables \['colour'\]"):
-        engine.start_run("Loan", {"colour": "red"})
+        engine.start_run("Loan", {"colour": "red"}, by=SYSTEM)
     assert engine.state.runs == {}
 
 
@@ -62,12 +69,13 @@ def test_create_trigger_with_conditions(engine: Engine) -> None:
             start=b.on_record(
                 "Installation__c", "create", [("$Record.Status", "equals", "Completed")]
             ),
-        )
+        ),
+        by=SYSTEM,
     )
-    engine.create_record("Installation__c", {"Name": "A", "Status": "Scheduled"})
+    engine.create_record("Installation__c", {"Name": "A", "Status": "Scheduled"}, by=SYSTEM)
     assert engine.state.runs == {}
     engine.create_record(
-        "Installation__c", {"Name": "B", "Status": "completed"}
+        "Installation__c", {"Name": "B", "Status": "completed"}, by=SYSTEM
     )  # case-insensitive
     assert len(engine.state.runs) == 1
 
@@ -85,13 +93,13 @@ def test_a_record_change_re_evaluates_waiting_runs(clock) -> None:
         screens=[b.screen("s")],
     )
     engine = Engine(registry=reg, clock=clock)
-    engine.add_user("ada")
-    engine.deploy(orch)
-    rid = engine.create_record("Invoice", {"Paid": False})
+    engine.add_user("ada", by=SYSTEM)
+    engine.deploy(orch, by=SYSTEM)
+    rid = engine.create_record("Invoice", {"Paid": False}, by=SYSTEM).id
     (run,) = engine.state.runs.values()
-    engine.update_record(rid, {"Note": "reminded"})
+    engine.update_record(rid, {"Note": "reminded"}, by=SYSTEM)
     assert run.status is RunStatus.IN_PROGRESS
-    engine.update_record(rid, {"Paid": True})
+    engine.update_record(rid, {"Paid": True}, by=SYSTEM)
     assert run.status is RunStatus.COMPLETED
     assert trace(engine, run.id)[-3:] == [
         "DiscontinueStep Wait/Chase Discontinued",
@@ -101,15 +109,17 @@ def test_a_record_change_re_evaluates_waiting_runs(clock) -> None:
 
 
 def test_an_unresolvable_assignee_errors_and_resume_creates_a_new_item(engine: Engine) -> None:
-    rid = engine.create_record("Case", {"Severity": "Low", "Amount": 10, "Owner": "nobody"})
-    engine.update_record(rid, {"Severity": "High"})
+    rid = engine.create_record(
+        "Case", {"Severity": "Low", "Amount": 10, "Owner": "nobody"}, by=SYSTEM
+    ).id
+    engine.update_record(rid, {"Severity": "High"}, by=SYSTEM)
     (run,) = engine.state.runs.values()
     do(engine, "Triage_review", {"priority": "P3"})
     do(engine, "Engineering_fix", {"resolution": "x"})
     do(engine, "CSM_outreach", {"resolution": "y"})
     assert run.status is RunStatus.ERROR and run.stage.name == "Close"
     assert "resolved to 'nobody', which is not a user, group or queue" in run.error
-    engine.update_record(rid, {"Owner": "dana"})  # the fix
+    engine.update_record(rid, {"Owner": "dana"}, by=SYSTEM)  # the fix
     engine.resume_run(run.id, by="olivia")
     assert run.stage.steps["Confirm_close"].status is Status.IN_PROGRESS
     (item,) = engine.work_items("dana")
@@ -125,8 +135,8 @@ def test_an_external_step_times_out(clock) -> None:
         "Slow", b.stage("Call", b.external("Call_bank", "slow_call", timeout=0.05))
     )
     engine = Engine(registry=reg, clock=clock)
-    engine.deploy(orch)
-    run = engine.start_run("Slow")
+    engine.deploy(orch, by=SYSTEM)
+    run = engine.start_run("Slow", by=SYSTEM)
     assert run.status is RunStatus.ERROR
     assert run.error == "step 'Call_bank': action 'slow_call' timed out after 0.05 s"
 
@@ -146,9 +156,9 @@ def test_interactive_exit_requirements_decide_when_the_step_ends(clock) -> None:
     reg = Registry()
     reg.flow("noop", inputs={}, outputs={})(lambda: {})
     engine = Engine(registry=reg, clock=clock)
-    engine.add_user("ada")
-    engine.deploy(orch)
-    rid = engine.create_record("Contract", {"Signed": False})
+    engine.add_user("ada", by=SYSTEM)
+    engine.deploy(orch, by=SYSTEM)
+    rid = engine.create_record("Contract", {"Signed": False}, by=SYSTEM).id
     (run,) = engine.state.runs.values()
     (item,) = engine.work_items("ada")
     engine.complete_work_item(item.id, "ada", {})
@@ -156,7 +166,7 @@ def test_interactive_exit_requirements_decide_when_the_step_ends(clock) -> None:
     assert item.status == "Completed"
     assert run.stage.steps["Chase_signature"].status is Status.IN_PROGRESS
     assert run.stage.steps["File"].status is Status.NOT_STARTED
-    engine.update_record(rid, {"Signed": True})
+    engine.update_record(rid, {"Signed": True}, by=SYSTEM)
     assert run.status is RunStatus.COMPLETED
     assert trace(engine, run.id)[-5:] == [
         "EndStep Sign/Chase_signature Completed",
@@ -170,7 +180,9 @@ def test_interactive_exit_requirements_decide_when_the_step_ends(clock) -> None:
 def test_inputs_must_fit_their_variables(engine: Engine) -> None:
     with pytest.raises(Exception, match=r"input variable 'amount' is currency; expected currency, "
                                         r"got str 'lots'"):  # fmt: skip
-        engine.start_run("Loan", {"application_id": "A", "applicant": "K", "amount": "lots"})
+        engine.start_run(
+            "Loan", {"application_id": "A", "applicant": "K", "amount": "lots"}, by=SYSTEM
+        )
     with pytest.raises(Exception, match="record 'nope' does not exist"):
-        engine.start_run("Loan", {"amount": Decimal(1)}, record_id="nope")
+        engine.start_run("Loan", {"amount": Decimal(1)}, record_id="nope", by=SYSTEM)
     assert engine.state.runs == {} and engine.store.execute("SELECT count(*) FROM runs") == [(0,)]

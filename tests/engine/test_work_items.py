@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from orchlab import SYSTEM
 from orchlab.engine import (
     Engine,
     EngineError,
@@ -21,7 +22,7 @@ from .helpers import do, trace
 
 def _loan(engine: Engine, amount: str = "100"):
     return engine.start_run(
-        "Loan", {"application_id": "A", "applicant": "Kim", "amount": Decimal(amount)}
+        "Loan", {"application_id": "A", "applicant": "Kim", "amount": Decimal(amount)}, by=SYSTEM
     )
 
 
@@ -78,8 +79,10 @@ def test_bad_form_values_name_each_field_and_store_nothing(engine: Engine) -> No
 def test_round_robin_and_least_open_routing(engine: Engine) -> None:
     owners = []
     for _ in range(3):
-        rid = engine.create_record("Case", {"Severity": "Low", "Amount": 10, "Owner": "ada"})
-        engine.update_record(rid, {"Severity": "High"})
+        rid = engine.create_record(
+            "Case", {"Severity": "Low", "Amount": 10, "Owner": "ada"}, by=SYSTEM
+        ).id
+        engine.update_record(rid, {"Severity": "High"}, by=SYSTEM)
         do(engine, "Triage_review", {"priority": "P3"})
     owners = [w.owner for w in engine.work_items() if w.step_name == "Engineering_fix"]
     assert owners == ["bob", "vic", "bob"]  # Engineering routes round robin
@@ -98,7 +101,7 @@ def test_round_robin_and_least_open_routing(engine: Engine) -> None:
 def test_reassign_notifies_and_moves_the_item(engine: Engine) -> None:
     run = _loan(engine)
     (item,) = engine.work_items()
-    with pytest.raises(PermissionDenied, match="only admins may reassign"):
+    with pytest.raises(PermissionDenied, match="may not reassign work items: only admins may"):
         engine.reassign_work_item(item.id, "bob", by="sam")
     engine.reassign_work_item(item.id, "bob", by="olivia")
     assert item.assignee == "bob" and item.assignee_type == "User"
@@ -197,12 +200,12 @@ def test_publish_event_rechecks_requirements(engine: Engine, clock) -> None:
         screens=[b.screen("s")],
     )
     eng = Engine(engine.store, registry=reg, clock=clock)
-    eng.deploy(orch)
-    run = eng.start_run("Wait_for_partner")
-    eng.publish_event(run.id)
+    eng.deploy(orch, by=SYSTEM)
+    run = eng.start_run("Wait_for_partner", by=SYSTEM)
+    eng.publish_event(run.id, by=SYSTEM)
     assert run.status is RunStatus.IN_PROGRESS
     flag["ready"] = True
-    eng.publish_event(run.id)
+    eng.publish_event(run.id, by=SYSTEM)
     assert run.status is RunStatus.COMPLETED
     lines = trace(eng, run.id)
     assert lines[-6:] == [
@@ -217,7 +220,7 @@ def test_publish_event_rechecks_requirements(engine: Engine, clock) -> None:
 
 def test_go_to_loop_guard_names_the_loop(engine: Engine, clock) -> None:
     eng = Engine(engine.store, clock=clock, max_visits=3)
-    rid = eng.create_record("Employee__c", {"Name": "Bo"})
+    rid = eng.create_record("Employee__c", {"Name": "Bo"}, by=SYSTEM).id
     (r,) = [x for x in eng.state.runs.values() if x.record_id == rid]
     do(eng, "Provision_accounts", {"username": "bo"})
     do(eng, "Assign_buddy", {"buddy": "ada"})

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from orchlab import SYSTEM
 from orchlab.engine import Engine
 from orchlab.render import IMPLICIT_END, to_dot
 from tests.engine.helpers import do
@@ -14,7 +15,7 @@ from tests.engine.helpers import do
 
 def test_picture_tells_done_waiting_and_path(engine: Engine) -> None:
     run = engine.start_run(
-        "Loan", {"application_id": "A", "applicant": "Kim", "amount": Decimal("80000")}
+        "Loan", {"application_id": "A", "applicant": "Kim", "amount": Decimal("80000")}, by=SYSTEM
     )
     do(engine, "Collect_documents", {"documents_complete": True})
     pic = run.picture()
@@ -33,7 +34,7 @@ def test_picture_tells_done_waiting_and_path(engine: Engine) -> None:
 
 def test_a_finished_run_ends_at_end(engine: Engine) -> None:
     run = engine.start_run(
-        "Loan", {"application_id": "A", "applicant": "Kim", "amount": Decimal("100")}
+        "Loan", {"application_id": "A", "applicant": "Kim", "amount": Decimal("100")}, by=SYSTEM
     )
     do(engine, "Collect_documents", {"documents_complete": True})
     do(engine, "Approve_loan", {"approved": False})
@@ -46,7 +47,7 @@ def test_a_finished_run_ends_at_end(engine: Engine) -> None:
 def test_a_run_displays_as_svg(engine: Engine) -> None:
     assert shutil.which("dot")
     run = engine.start_run(
-        "Loan", {"application_id": "A", "applicant": "Kim", "amount": Decimal("100")}
+        "Loan", {"application_id": "A", "applicant": "Kim", "amount": Decimal("100")}, by=SYSTEM
     )
     bundle = run._repr_mimebundle_()
     svg = bundle["image/svg+xml"]
@@ -62,8 +63,8 @@ def test_an_explicit_end_is_painted(clock) -> None:
     reg.flow("noop", inputs={}, outputs={})(lambda: {})
     orch = b.orchestration("Short", b.stage("Only", b.background("Do", "noop")), b.end("Done"))
     eng = Engine(registry=reg, clock=clock)
-    eng.deploy(orch)
-    run = eng.start_run("Short")
+    eng.deploy(orch, by=SYSTEM)
+    run = eng.start_run("Short", by=SYSTEM)
     pic = run.picture()
     assert run.path == ["Only", "Done"]
     assert pic.taken == {("Only", "Done")} and pic.element_status["Done"] == "Completed"

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from orchlab import SYSTEM
 from orchlab.engine import Engine
 from orchlab.store import SCHEMA_VERSION, HistoryStore
 from orchlab.store.row import Row, dumps, loads
@@ -54,18 +55,20 @@ def test_big_batches_go_through_arrow_and_read_back_equal() -> None:
 
 
 def test_step_runs_list_steps_that_have_not_started(engine: Engine) -> None:
-    engine.start_run("Loan", {"application_id": "A", "applicant": "Kim", "amount": Decimal(5)})
+    engine.start_run(
+        "Loan", {"application_id": "A", "applicant": "Kim", "amount": Decimal(5)}, by=SYSTEM
+    )
     rows = engine.store.execute(
         "SELECT name, status FROM step_runs WHERE orchestration_stage_name = 'Intake' ORDER BY id"
     )
     assert rows == [("Check_credit", "Completed"), ("Collect_documents", "InProgress")]
-    engine.create_record("Installation__c", {"Name": "Roof", "Status": "Completed"})
+    engine.create_record("Installation__c", {"Name": "Roof", "Status": "Completed"}, by=SYSTEM)
     assert engine.store.execute("SELECT count(*) FROM runs") == [(1,)]  # only on update
 
 
 def test_views_answer_salesforce_style_questions(engine: Engine, clock) -> None:
     run = engine.start_run(
-        "Loan", {"application_id": "A", "applicant": "Kim", "amount": Decimal(5)}
+        "Loan", {"application_id": "A", "applicant": "Kim", "amount": Decimal(5)}, by=SYSTEM
     )
     clock.advance(hours=5)
     (item,) = engine.work_items()
