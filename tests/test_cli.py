@@ -40,7 +40,7 @@ def test_validate_lists_problems_and_exits_1(tmp_path: Path, capsys) -> None:
     assert main(["validate", str(path)]) == 1
     out = capsys.readouterr()
     assert "stage 'Triage'" in out.out and "Nowhere" in out.out
-    assert "error(s)" in out.err
+    assert out.err.endswith("broken.json: 5 errors\n")
 
 
 def test_validate_reports_unreadable_files(tmp_path: Path, capsys) -> None:
@@ -87,6 +87,7 @@ def test_demo_builds_examples_and_a_history(tmp_path: Path, capsys) -> None:
         "customer_qa_survey.yaml",
         "employee_onboarding.yaml",
         "loan.yaml",
+        "people.yaml",
     ]
     assert "wrote demo history" in out and db.exists()
     assert main(["runs", "--history", str(db)]) == 0
@@ -94,52 +95,135 @@ def test_demo_builds_examples_and_a_history(tmp_path: Path, capsys) -> None:
     assert "Case_Escalation" in listing and "Loan" in listing
 
 
-def test_run_work_items_complete_round_trip(loan_yaml: Path, tmp_path: Path, capsys) -> None:
+@pytest.fixture
+def world(tmp_path: Path, capsys) -> list[str]:
+    """A history with the demo people and the loan deployed; returns its --history args."""
+    db = tmp_path / "h.duckdb"
+    assert main(["demo", "--out", str(tmp_path / "ex")]) == 0
+    args = ["--history", str(db)]
+    assert main(["directory", str(tmp_path / "ex" / "people.yaml"), *args]) == 0
+    assert main(["deploy", str(tmp_path / "ex" / "loan.yaml"), "--as", "olivia", *args]) == 0
+    capsys.readouterr()
+    return args
+
+
+LOAN_INPUTS = ["--input", "application_id=007", "--input", "applicant=Kim"]
+LOAN_INPUTS += ["--input", "amount=1200"]
+
+
+def test_start_work_items_complete_show_round_trip(world: list[str], capsys) -> None:
+    assert main(["start", "Loan", "--as", "sam", *LOAN_INPUTS, *world]) == 0
+    out = capsys.readouterr().out
+    assert "run R000001: Loan v1 InProgress at Intake" in out
+    assert "waiting: R000001-W1 'Collect documents' for Queue Loan_Officers" in out
+    assert main(["work-items", "--user", "sam", *world]) == 0
+    inbox = capsys.readouterr().out
+    assert inbox.startswith("sam's inbox: 1 open work item\nwork item  ")
+    assert "R000001-W1  Collect documents  Loan v1" in inbox
+    done = ["--value", "documents_complete=true"]
+    assert main(["complete", "R000001-W1", "--user", "bob", *done, *world]) == 1
+    assert "may not complete" in capsys.readouterr().err
+    assert main(["complete", "R000001-W1", "--user", "sam", *done, *world]) == 0
+    out = capsys.readouterr().out
+    assert "completed R000001-W1 'Collect documents' as sam" in out
+    assert "'Approve loan' for Queue Underwriting → uma" in out
+    assert main(["complete", "R000001-W2", "--as", "uma", "--value", "approved=yes", *world]) == 0
+    assert "run R000001: Loan v1 Completed" in capsys.readouterr().out
+    assert main(["show", "R000001", *world]) == 0
+    shown = capsys.readouterr().out
+    path = "Intake → Amount_decision: Standard → Approval → Approved_check: Approved → Funding"
+    assert f"path: {path} → End" in shown
+    assert shown.count("\n") == 2 + 1 + 24  # status, path, header, one line per log row
     from orchlab.engine import Engine
-    from orchlab.simulate.demo import setup_directory
     from orchlab.store import HistoryStore
 
-    db = tmp_path / "h.duckdb"
-    engine = Engine(HistoryStore(db))
-    setup_directory(engine)
+    engine = Engine(HistoryStore(world[1]))
+    # --input typed by the variables: the text id stays text ("007", not 7)
+    assert engine.run("R000001").variables["application_id"] == "007"
     engine.store.close()
-    args = ["--history", str(db)]
-    assert (
-        main(
-            [
-                "run",
-                str(loan_yaml),
-                *args,
-                "--input",
-                "application_id=A9",
-                "--input",
-                "applicant=Kim",
-                "--input",
-                "amount=1200",
-            ]
-        )
-        == 0
-    )
+
+
+def test_a_run_that_ends_in_error_says_why_and_exits_1(tmp_path: Path, capsys) -> None:
+    args = ["--history", str(tmp_path / "empty.duckdb")]
+    loan_file = save(loan(), tmp_path / "loan.yaml")
+    assert main(["deploy", str(loan_file), "--as", "system", *args]) == 0
+    assert main(["start", "Loan", "--as", "system", *LOAN_INPUTS, *args]) == 1
     out = capsys.readouterr().out
-    assert "run R000001: Loan v1 InProgress" in out and "Collect documents" in out
-    assert main(["work-items", "--user", "sam", *args]) == 0
-    assert "R000001-W1" in capsys.readouterr().out
-    assert (
-        main(
-            ["complete", "R000001-W1", "--user", "bob", *args, "--value", "documents_complete=true"]
-        )
-        == 1
-    )
-    assert "may not complete" in capsys.readouterr().err
-    assert (
-        main(
-            ["complete", "R000001-W1", "--user", "sam", *args, "--value", "documents_complete=true"]
-        )
-        == 0
-    )
-    assert "completed R000001-W1; run R000001 is InProgress" in capsys.readouterr().out
-    assert main(["work-items", "--user", "uma", *args]) == 0
-    assert "Approve loan" in capsys.readouterr().out
+    assert "run R000001: Loan v1 Error at Intake" in out
+    assert "error: step 'Collect_documents': assignee queue 'Loan_Officers' is not in" in out
+
+
+def test_reading_commands_refuse_a_missing_history(tmp_path: Path, capsys) -> None:
+    typo = str(tmp_path / "typo.duckdb")
+    for command in (
+        ["runs"],
+        ["work-items"],
+        ["show", "R000001"],
+        ["complete", "X", "--user", "a"],
+        ["cancel", "R1", "--as", "a"],
+        ["start", "Loan", "--as", "a"],
+        ["snapshot", str(tmp_path / "c.duckdb")],
+    ):
+        assert main([*command, "--history", typo]) == 1, command
+        assert "typo.duckdb does not exist" in capsys.readouterr().err
+    assert not Path(typo).exists()
+
+
+def test_demo_never_overwrites_a_history_unless_told(tmp_path: Path, capsys) -> None:
+    db = tmp_path / "h.duckdb"
+    assert main(["demo", "--history", str(db), "--runs", "2", "--days", "2"]) == 0
+    before = db.read_bytes()
+    assert main(["demo", "--history", str(db), "--runs", "1", "--days", "1"]) == 1
+    assert "already exists; pass --replace" in capsys.readouterr().err
+    assert db.read_bytes() == before
+    assert main(["demo", "--history", str(db), "--runs", "1", "--days", "1", "--replace"]) == 0
+    assert "wrote demo history" in capsys.readouterr().out
+
+
+def test_admin_commands_and_their_rights(world: list[str], capsys) -> None:
+    for _ in range(2):
+        assert main(["start", "Loan", "--as", "sam", *LOAN_INPUTS, *world]) == 0
+    capsys.readouterr()
+    assert main(["cancel", "R000001", "--as", "sam", *world]) == 1
+    assert "user 'sam' may not cancel runs: only admins may" in capsys.readouterr().err
+    assert main(["suspend", "R000002", "--as", "olivia", *world]) == 0
+    assert "R000002: Loan v1 Suspended" in capsys.readouterr().out
+    assert main(["resume", "R000002", "--as", "olivia", *world]) == 0
+    assert main(["reassign", "R000002-W1", "--to", "wes", "--as", "olivia", *world]) == 0
+    assert "reassigned R000002-W1 'Collect documents' to User wes" in capsys.readouterr().out
+    assert main(["event", "R000002", "--as", "wes", *world]) == 0
+    assert main(["cancel", "R000001", "--as", "olivia", *world]) == 0
+    assert "run R000001: Loan v1 Canceled" in capsys.readouterr().out
+    assert main(["cancel", "R000001", "--as", "olivia", *world]) == 1
+    assert "it is Canceled; closed runs stay as they are" in capsys.readouterr().err
+    assert main(["runs", "--status", "Canceled", *world]) == 0
+    listing = capsys.readouterr().out
+    assert "R000001" in listing and "R000002" not in listing
+
+
+@pytest.mark.needs_dot
+def test_render_draws_a_closed_run_into_a_new_folder(world: list[str], tmp_path, capsys) -> None:
+    assert main(["start", "Loan", "--as", "sam", *LOAN_INPUTS, *world]) == 0
+    assert main(["cancel", "R000001", "--as", "olivia", *world]) == 0
+    out = tmp_path / "new" / "folder" / "run.svg"
+    assert main(["render", "--run", "R000001", "-o", str(out), *world]) == 0
+    assert "Run R000001 · Canceled" in capsys.readouterr().out
+    assert out.read_text().startswith("<?xml") and "Run R000001" in out.read_text()
+
+
+def test_record_commands_start_record_triggered_runs(world: list[str], tmp_path, capsys) -> None:
+    from orchlab.definition.examples import case_escalation
+
+    case_file = save(case_escalation(), tmp_path / "case.yaml")
+    assert main(["deploy", str(case_file), "--as", "olivia", *world]) == 0
+    fields = ["--field", "Severity=Low", "--field", "Amount=2500", "--field", "Owner=dana"]
+    assert main(["create-record", "Case", *fields, "--as", "dana", *world]) == 0
+    out = capsys.readouterr().out
+    assert "created Case record REC000001" in out and "no orchestration started" in out
+    high = ["--field", "Severity=High"]
+    assert main(["update-record", "REC000001", *high, "--as", "dana", *world]) == 0
+    out = capsys.readouterr().out
+    assert "run R000001: Case_Escalation v1 InProgress at Triage" in out
 
 
 def test_console_script_is_installed() -> None:

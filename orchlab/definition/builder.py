@@ -297,10 +297,23 @@ def decision(
     default_label: str = "Default Outcome",
     label: str = "",
     description: str = "",
+    default_goto: bool = False,
 ) -> Decision:
+    """A decision: the first outcome whose conditions hold, else `default` (the next element
+    when left out; None ends the path). `default_goto=True` (or `default=goto("X")`) makes the
+    default a Go To connector, e.g. back to an earlier stage."""
     return Decision(
-        name, tuple(outcomes), _connector(default, False), default_label, label, description
+        name, tuple(outcomes), _connector(default, default_goto), default_label, label, description
     )
+
+
+def goto(target: str) -> Connector:
+    """A Go To connector to `target`, for `next=`, an outcome's `to` or a decision's default.
+
+    >>> goto("Review")
+    Connector(target='Review', goto=True)
+    """
+    return Connector(target, goto=True)
 
 
 def end(name: str = "End", label: str = "") -> End:

@@ -377,7 +377,11 @@ FIELD_VALUE_TYPES: dict[FieldKind, ValueType] = {
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    """One input on a screen; its value becomes the step output of the same name."""
+    """One input on a screen; its value becomes the step output of the same name.
+
+    `required` means a value must be given; for a checkbox it means it must be checked
+    (Salesforce's rule: `true` is the only value that satisfies a required checkbox).
+    """
 
     name: str
     kind: FieldKind = FieldKind.TEXT

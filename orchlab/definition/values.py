@@ -11,7 +11,15 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["ValueType", "Value", "type_of_value", "conforms", "comparable", "ORDERED_TYPES"]
+__all__ = [
+    "ValueType",
+    "Value",
+    "type_of_value",
+    "conforms",
+    "comparable",
+    "parse_text",
+    "ORDERED_TYPES",
+]
 
 Value = (
     str | int | float | bool | Decimal | dt.date | dt.datetime | None | list[Any] | dict[str, Any]
@@ -76,3 +84,50 @@ def comparable(a: ValueType, b: ValueType) -> bool:
     if ValueType.ANY in (a, b) or a == b:
         return True
     return a in _NUMERIC and b in _NUMERIC
+
+
+def parse_text(text: str, vtype: ValueType, collection: bool = False) -> Value:
+    """A value of this type from text typed by a person (a command line, a form).
+
+    >>> parse_text("1200", ValueType.CURRENCY)
+    Decimal('1200')
+    >>> parse_text("007", ValueType.TEXT)
+    '007'
+
+    Raises ValueError naming what was expected.
+    """
+    if collection:
+        return [parse_text(part.strip(), vtype) for part in text.split(";") if part.strip()]
+    if vtype in (ValueType.TEXT, ValueType.ANY):
+        return text
+    raw = text.strip()
+    if vtype is ValueType.BOOLEAN:
+        lowered = raw.lower()
+        if lowered in ("true", "yes", "1"):
+            return True
+        if lowered in ("false", "no", "0"):
+            return False
+        raise ValueError(f"expected true or false, got {text!r}")
+    if vtype in (ValueType.NUMBER, ValueType.CURRENCY):
+        try:
+            number = Decimal(raw)
+        except ArithmeticError:
+            raise ValueError(f"expected a number, got {text!r}") from None
+        if not number.is_finite():
+            raise ValueError(f"expected a finite number, got {text!r}")
+        if vtype is ValueType.CURRENCY:
+            return number
+        return int(number) if number == number.to_integral_value() else float(number)
+    if vtype is ValueType.DATE:
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            raise ValueError(f"expected a date like 2026-01-31, got {text!r}") from None
+    if vtype is ValueType.DATETIME:
+        try:
+            return dt.datetime.fromisoformat(raw)
+        except ValueError:
+            raise ValueError(
+                f"expected a date and time like 2026-01-31T09:30, got {text!r}"
+            ) from None
+    raise ValueError(f"a {vtype} value cannot be typed as text; got {text!r}")

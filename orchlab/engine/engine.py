@@ -399,16 +399,30 @@ class Engine(Starts):
         self.directory.put(entry)
 
     def run(self, run_id: str) -> Run:
-        """An open run: InProgress, Suspended or Error (closed runs live in the history)."""
+        """A run, open or closed: open runs are the engine's own; a closed one is rebuilt from
+        the history (a read-only copy, for its picture and its state)."""
+        found = self.state.runs.get(run_id)
+        if found is not None:
+            return found
+        if not isinstance(run_id, str):
+            raise NotFound(f"run id must be text such as 'R000001'; got {run_id!r}")
+        rows = self.store.rows("WHERE instance_id = ?", [run_id])
+        if not rows:
+            raise NotFound(f"run {run_id!r} does not exist")
+        replay = State(lambda name, version: self.plans[(name, version)], keep_closed=True)
+        replay.records = self.state.records
+        for row in rows:
+            replay.apply(row)
+        return replay.runs[run_id]
+
+    def _open_run(self, run_id: str, what: str) -> Run:
+        """An open run to act on; a closed one is refused with its status."""
         found = self.state.runs.get(run_id)
         if found is None:
-            closed = self.store.execute("SELECT status FROM runs WHERE id = ?", [run_id])
-            if closed:
-                raise NotFound(
-                    f"run {run_id!r} is {closed[0][0]}: closed runs are in the history "
-                    '(engine.store.sql("SELECT * FROM runs WHERE id = ?", [run_id]))'
-                )
-            raise NotFound(f"run {run_id!r} does not exist")
+            closed = self.run(run_id)  # raises NotFound when there is no such run
+            raise EngineError(
+                f"cannot {what} run {run_id!r}: it is {closed.status}; closed runs stay as they are"
+            )
         return found
 
     def run_status(self, run_id: str) -> str:
@@ -423,7 +437,7 @@ class Engine(Starts):
 
     def cancel_run(self, run_id: str, *, by: str) -> Run:
         require(self.directory, by, Right.CANCEL)
-        run = self.run(run_id)
+        run = self._open_run(run_id, "cancel")
         with self._call():
             if run.stage is not None:
                 self._stop_steps(run, run.stage, Kind.DISCONTINUE_STEP, Status.CANCELED)
@@ -438,7 +452,7 @@ class Engine(Starts):
 
     def suspend_run(self, run_id: str, *, by: str) -> Run:
         require(self.directory, by, Right.SUSPEND)
-        run = self.run(run_id)
+        run = self._open_run(run_id, "suspend")
         if run.status is not RunStatus.IN_PROGRESS:
             raise EngineError(
                 f"run {run_id!r} is {run.status}; only InProgress runs can be suspended"
@@ -450,7 +464,7 @@ class Engine(Starts):
     def resume_run(self, run_id: str, *, by: str) -> Run:
         """Resume a suspended run, or retry an errored one (failed steps start again)."""
         require(self.directory, by, Right.RESUME)
-        run = self.run(run_id)
+        run = self._open_run(run_id, "resume")
         if run.status not in (RunStatus.SUSPENDED, RunStatus.ERROR):
             raise EngineError(
                 f"run {run_id!r} is {run.status}; only Suspended or Error runs can be resumed"
@@ -476,7 +490,7 @@ class Engine(Starts):
     def publish_event(self, run_id: str, *, by: str) -> Run:
         """An orchestration event: the run re-checks its conditions now."""
         require(self.directory, by, Right.EVENTS)
-        run = self.run(run_id)
+        run = self._open_run(run_id, "publish an event to")
         with self._call():
             self._emit(Kind.PUBLISH_EVENT, run, actor=by)
             if run.status is RunStatus.IN_PROGRESS:

@@ -163,8 +163,9 @@ class Run:
 class State:
     """Everything the engine holds in memory: runs, work items, records."""
 
-    def __init__(self, plan_of: Callable[[str, int], Any]) -> None:
+    def __init__(self, plan_of: Callable[[str, int], Any], *, keep_closed: bool = False) -> None:
         self._plan_of = plan_of
+        self._keep_closed = keep_closed  # a replay for a picture keeps the run it ends
         self.runs: dict[str, Run] = {}
         self.work_items: dict[str, WorkItem] = {}
         self.records: dict[str, dict[str, Any]] = {}  # id -> {"object":..., "fields": {...}}
@@ -236,6 +237,8 @@ class State:
 
     def _forget(self, run: Run) -> None:
         """A closed run leaves memory (its history stays): memory holds what can still move."""
+        if self._keep_closed:
+            return
         del self.runs[run.id]
         for item_id in run.items:
             del self.work_items[item_id]

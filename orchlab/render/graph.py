@@ -320,7 +320,10 @@ def render(
     picture: RunPicture | None = None,
     legend: bool = False,
 ) -> Path:
-    """Save the diagram as SVG, PNG or PDF (format from the file's suffix unless given)."""
+    """Save the diagram as SVG, PNG or PDF (format from the file's suffix unless given).
+
+    Missing parent folders are created; the file is written only once the picture is drawn.
+    """
     path = Path(path)
     fmt = (format or path.suffix.lstrip(".")).lower()
     if fmt not in FORMATS:
@@ -329,5 +332,6 @@ def render(
             f"format= of {', '.join(FORMATS)}, got {fmt or 'none'!r}"
         )
     data = pipe(to_graph(obj, picture, legend=legend), fmt)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return path

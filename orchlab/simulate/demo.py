@@ -18,9 +18,11 @@ from orchlab.definition.model import FieldKind, Screen
 from orchlab.engine import Engine
 from orchlab.engine.clock import VirtualClock
 from orchlab.engine.state import WorkItem
+from orchlab.people.directory import Group, Queue, Routing, User
+from orchlab.people.directory_file import DirectoryFile
 from orchlab.people.rights import SYSTEM
 
-__all__ = ["setup_directory", "deploy_examples", "answer", "populate", "PEOPLE"]
+__all__ = ["demo_directory", "setup_directory", "deploy_examples", "answer", "populate", "PEOPLE"]
 
 PEOPLE = {
     # username: (display name, admin)
@@ -55,13 +57,20 @@ MEAN_HOURS = {"Engineering": 20.0, "Underwriting": 30.0, "HR_Operations": 16.0, 
 ABSENT_FROM_DAY = {"bob": 12.0, "wes": 16.0}
 
 
+def demo_directory() -> DirectoryFile:
+    """The demo people, groups and queues as a directory file's entries."""
+    return DirectoryFile(
+        users=tuple(User(u, name, is_admin=admin) for u, (name, admin) in PEOPLE.items()),
+        groups=tuple(Group(name, tuple(members)) for name, members in GROUPS.items()),
+        queues=tuple(
+            Queue(name, tuple(members), Routing(routing))
+            for name, (members, routing) in QUEUES.items()
+        ),
+    )
+
+
 def setup_directory(engine: Engine) -> None:
-    for username, (name, admin) in PEOPLE.items():
-        engine.add_user(username, name, admin=admin, by=SYSTEM)
-    for name, (members, routing) in QUEUES.items():
-        engine.add_queue(name, members, routing, by=SYSTEM)
-    for name, members in GROUPS.items():
-        engine.add_group(name, members, by=SYSTEM)
+    engine.load_directory(demo_directory(), by=SYSTEM)
 
 
 def deploy_examples(engine: Engine) -> None:

@@ -77,7 +77,9 @@ VIEWS: dict[str, str] = {
                    'DiscontinueStage','FailStage','SuspendInstance','ResumeInstance')) AS status,
                min(timestamp) AS start_date,
                max(timestamp) FILTER (WHERE kind IN ('EndStage','DiscontinueStage','FailStage'))
-                   AS end_date
+                   AS end_date,
+               row_number() OVER (PARTITION BY any_value(instance_id) ORDER BY min(seq))
+                   AS sequence
         FROM log WHERE stage_instance_id IS NOT NULL AND work_item_id IS NULL
         GROUP BY stage_instance_id""",
     # FlowOrchestrationStepInstance: every step of a started stage, NotStarted until it starts

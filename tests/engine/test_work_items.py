@@ -241,5 +241,9 @@ def test_closed_runs_leave_memory_but_not_the_history(engine: Engine) -> None:
     assert engine.run_status(run.id) == "Completed"
     with pytest.raises(WorkItemClosed, match=r"is Completed \(by uma at .*\); its run is closed"):
         engine.complete_work_item(approval.id, "uma", {"approved": True})
-    with pytest.raises(EngineError, match="is Completed: closed runs are in the history"):
-        engine.run(run.id)
+    closed = engine.run(run.id)  # rebuilt from the history, for its picture and state
+    assert closed is not run and closed.status == "Completed" and closed.path == run.path
+    assert [s.status for s in closed.latest.values()] == [s.status for s in run.latest.values()]
+    assert run.id not in engine.state.runs  # reading it did not bring it back into memory
+    with pytest.raises(EngineError, match="cannot cancel run .*: it is Completed"):
+        engine.cancel_run(run.id, by="olivia")

@@ -87,3 +87,35 @@ def test_views_answer_salesforce_style_questions(engine: Engine, clock) -> None:
         "SELECT duration FROM log WHERE kind = 'EndWorkItem' AND instance_id = ?", [run.id]
     )
     assert durations == [(5 * 3600.0,)]
+
+
+def test_stage_runs_sequence_orders_entries_where_ids_and_dates_cannot() -> None:
+    import orchlab as ol
+
+    # A loop that goes round 11 times in one call: same timestamp, ids sort wrongly as text.
+    rounds = ol.decision(
+        "More",
+        ol.outcome("Stop", ol.cond("n", ">=", 11), None),
+        default=ol.goto("Again"),
+    )
+    registry = ol.Registry()
+    registry.flow("tick", inputs={"n": float}, outputs={"n": float})(lambda n: {"n": n + 1})
+    loop = ol.orchestration(
+        "Loop",
+        ol.stage(
+            "Again", ol.background("Tick", "tick", inputs={"n": ol.ref("n")}, outputs={"n": "n"})
+        ),
+        rounds,
+        variables=[ol.var("n", "number", default=0)],
+    )
+    engine = Engine(registry=registry)
+    engine.deploy(loop, by=SYSTEM)
+    run = engine.start_run("Loop", by=SYSTEM)
+    assert engine.run(run.id).status == "Completed"
+    by_sequence = [
+        r[0] for r in engine.store.execute("SELECT id FROM stage_runs ORDER BY sequence")
+    ]
+    assert by_sequence == [f"{run.id}-S{i}" for i in range(1, 12)]
+    assert sorted(by_sequence) != by_sequence  # "-S10" < "-S2" as text
+    dates = {r[0] for r in engine.store.execute("SELECT start_date FROM stage_runs")}
+    assert len(dates) == 1  # one call, one timestamp: dates cannot order them

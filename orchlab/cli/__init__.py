@@ -1,0 +1,57 @@
+"""The `orchlab` command line: the same engine rules as the API, from files and a history.
+
+    orchlab demo --out examples/                 the examples and their people (people.yaml)
+    orchlab directory examples/people.yaml       users, groups and queues into the history
+    orchlab deploy examples/loan.yaml --as olivia
+    orchlab start Loan --as sam --input applicant=Kim --input amount=1200
+    orchlab work-items --user sam                a person's inbox
+    orchlab complete R000001-W1 --user sam --value documents_complete=true
+    orchlab show R000001                         where a run stands, its path and timeline
+    orchlab render --run R000001 -o run.svg      a run's state drawn (open or closed)
+
+Commands that change something take `--as USER`; `--history FILE` (default
+$ORCHLAB_HISTORY or orchlab.duckdb) names the history; reading commands refuse a missing file.
+Exit status: 0 done, 1 refused or the run ended in Error (the reason is printed), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from orchlab.cli import design, history, runs
+from orchlab.cli.common import CommandError
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="orchlab",
+        description="Design, run and analyse Salesforce-style flow orchestrations.",
+        epilog="Run `orchlab COMMAND --help` for a command's options.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    design.add_commands(sub)
+    runs.add_commands(sub)
+    history.add_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from orchlab.errors import OrchlabError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.fn(args))
+    except (OrchlabError, CommandError, ValueError, OSError) as exc:
+        print(f"orchlab {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except RecursionError:
+        print(f"orchlab {args.command}: the input is nested too deeply", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
