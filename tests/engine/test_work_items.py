@@ -245,5 +245,5 @@ def test_closed_runs_leave_memory_but_not_the_history(engine: Engine) -> None:
     assert closed is not run and closed.status == "Completed" and closed.path == run.path
     assert [s.status for s in closed.latest.values()] == [s.status for s in run.latest.values()]
     assert run.id not in engine.state.runs  # reading it did not bring it back into memory
-    with pytest.raises(EngineError, match="cannot cancel run .*: it is Completed"):
+    with pytest.raises(EngineError, match=r"cannot cancel run .*: it is Completed"):
         engine.cancel_run(run.id, by="olivia")
