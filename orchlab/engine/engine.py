@@ -30,7 +30,7 @@ from orchlab.engine.errors import (
 )
 from orchlab.engine.plan import Plan
 from orchlab.engine.records import Starts
-from orchlab.engine.state import Row, Run, State
+from orchlab.engine.state import Records, Row, Run, State
 from orchlab.engine.status import Kind, RunStatus, Status
 from orchlab.errors import DirectoryError
 from orchlab.people.directory import Directory, Group, Queue, Routing, User
@@ -80,14 +80,14 @@ class Engine(Starts):
         self._call_scope = _Call(self)
         self._load()
         self.ids = Ids("R", self.store.run_count())
-        self._record_ids = Ids("REC", len(self.state.records))
+        self._record_ids = Ids("REC", self.store.record_count())
 
     # --- loading and saving ----------------------------------------------------------------------
 
     def _load(self) -> None:
         self._load_definitions()
         self._load_directory()
-        self.state.records = self.store.current_records()
+        self.state.records = Records(self.store.record, self.store.open_run_records())
         for row in self.store.open_run_rows():
             self.state.apply(row)
         # Closed runs are not replayed, but round robin must go on where it was.
@@ -141,6 +141,7 @@ class Engine(Starts):
             )
         self._pending = []
         self._extra = []
+        self.state.release_records()
 
     def _discard(self) -> None:
         # Forget uncommitted rows and rebuild the runs they touched from what is stored.
@@ -151,8 +152,8 @@ class Engine(Starts):
         if Kind.CHANGE_DIRECTORY in kinds:
             self._load_directory()
         state = self.state
-        if any(r.kind in (Kind.CREATE_RECORD, Kind.UPDATE_RECORD) for r in pending):
-            state.records = self.store.current_records()
+        if kinds & {Kind.CREATE_RECORD, Kind.UPDATE_RECORD}:
+            state.records.clear()  # read again from the store when needed
         state.seq = self.store.max_seq()
         self.ids.counter = self.store.run_count()
         touched = {r.instance_id for r in pending if r.instance_id}
@@ -161,7 +162,7 @@ class Engine(Starts):
             for item_id in run.items if run is not None else ():
                 state.work_items.pop(item_id, None)
         for run_id in touched:
-            for row in self.store.rows("WHERE instance_id = ?", [run_id]):
+            for row in self.store.run_rows(run_id):
                 state.apply(row)
         state.recount_open_items()
         state.last_routed = self.store.last_routed()
@@ -406,7 +407,7 @@ class Engine(Starts):
             return found
         if not isinstance(run_id, str):
             raise NotFound(f"run id must be text such as 'R000001'; got {run_id!r}")
-        rows = self.store.rows("WHERE instance_id = ?", [run_id])
+        rows = self.store.run_rows(run_id)
         if not rows:
             raise NotFound(f"run {run_id!r} does not exist")
         replay = State(lambda name, version: self.plans[(name, version)], keep_closed=True)

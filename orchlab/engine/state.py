@@ -14,7 +14,7 @@ from typing import Any
 from orchlab.engine.status import RUN_STATUS_OF, STATUS_OF, Kind, RunStatus, Status, WorkItemStatus
 from orchlab.store.row import COLUMNS, Row
 
-__all__ = ["COLUMNS", "Row", "Run", "StageRun", "State", "StepRun", "WorkItem"]
+__all__ = ["COLUMNS", "Records", "Row", "Run", "StageRun", "State", "StepRun", "WorkItem"]
 
 
 class WorkItem:
@@ -160,6 +160,33 @@ class Run:
         return f"<Run {self.id} {self.name} v{self.version} {self.status}{where}>"
 
 
+class Records(dict[str, dict[str, Any]]):
+    """The records the engine holds: those its open runs use, any other read from the store.
+
+    Memory holds what can still move: a record no open run uses leaves memory once the call
+    that last touched it has committed (`State.release_records`), and is read again on demand.
+    """
+
+    def __init__(
+        self,
+        load: Callable[[str], dict[str, Any] | None] = lambda rid: None,
+        initial: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(initial or {})
+        self._load = load
+
+    def get(self, rid: str, default: Any = None) -> Any:  # type: ignore[override]
+        found = dict.get(self, rid)
+        if found is None and rid:
+            found = self._load(rid)
+            if found is not None:
+                self[rid] = found
+        return default if found is None else found
+
+    def __contains__(self, rid: object) -> bool:
+        return isinstance(rid, str) and self.get(rid) is not None
+
+
 class State:
     """Everything the engine holds in memory: runs, work items, records."""
 
@@ -168,7 +195,8 @@ class State:
         self._keep_closed = keep_closed  # a replay for a picture keeps the run it ends
         self.runs: dict[str, Run] = {}
         self.work_items: dict[str, WorkItem] = {}
-        self.records: dict[str, dict[str, Any]] = {}  # id -> {"object":..., "fields": {...}}
+        self.records: Records = Records()  # id -> {"object":..., "fields": {...}}
+        self._released: set[str] = set()  # records whose use may have ended in this call
         self.record_runs: dict[str, set[str]] = {}  # record id -> runs that reference it
         self.open_by_owner: dict[
             str, int
@@ -244,6 +272,15 @@ class State:
             del self.work_items[item_id]
         if run.record_id:
             self.record_runs[run.record_id].discard(run.id)
+            self._released.add(run.record_id)
+
+    def release_records(self) -> None:
+        """After a commit: records that no open run uses leave memory (the store has them)."""
+        for rid in self._released:
+            if not self.record_runs.get(rid):
+                self.record_runs.pop(rid, None)
+                self.records.pop(rid, None)
+        self._released.clear()
 
     def _resume(self, row: Row) -> None:
         run = self.runs[row.instance_id]  # type: ignore[index]
@@ -372,3 +409,4 @@ class State:
     def _record(self, row: Row) -> None:
         payload = row.payload or {}
         self.records[payload["id"]] = {"object": payload["object"], "fields": payload["fields"]}
+        self._released.add(payload["id"])

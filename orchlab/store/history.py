@@ -20,8 +20,9 @@ import pandas as pd
 import pyarrow as pa
 
 from orchlab.errors import SchemaVersionError, StoreError, StoreLocked
+from orchlab.store import materialize
 from orchlab.store.row import COLUMNS, Row, dumps, loads
-from orchlab.store.schema import DDL, SCHEMA_VERSION
+from orchlab.store.schema import DDL, MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["HistoryStore", "StoreError", "StoreLocked", "SchemaVersionError", "open_snapshot"]
 
@@ -81,28 +82,93 @@ class HistoryStore:
         has_meta = self.con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'orchlab_meta'"
         ).fetchall()[0][0]
-        if has_meta:
-            found = self.con.execute(
-                "SELECT value FROM orchlab_meta WHERE key = 'schema_version'"
-            ).fetchall()
-            version = int(found[0][0]) if found else None
-            if version != SCHEMA_VERSION:
-                where = self.path or "memory"
-                raise SchemaVersionError(
-                    f"history file {where}: schema_version is {version}; this orchlab reads "
-                    f"schema_version {SCHEMA_VERSION}. Open it with the orchlab that wrote it, or "
-                    "export it and import it here."
-                )
-            return
-        if self.read_only:
-            raise StoreError(f"history file {self.path} has no orchlab schema")
-        self.con.begin()
-        for statement in DDL():
-            self.con.execute(statement)
-        self.con.execute(
-            "INSERT INTO orchlab_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+        if not has_meta:
+            if self.read_only:
+                raise StoreError(f"history file {self.path} has no orchlab schema")
+            self.con.begin()
+            for statement in DDL():
+                self.con.execute(statement)
+            self.con.execute(
+                "INSERT INTO orchlab_meta VALUES ('schema_version', ?), ('materialized_seq', '0')",
+                [str(SCHEMA_VERSION)],
+            )
+            self.con.commit()
+        version = self._meta("schema_version")
+        version = int(version) if version is not None else None
+        if version != SCHEMA_VERSION:
+            self._migrate(version)
+        self._log_seq = int(
+            self.con.execute("SELECT coalesce(max(seq), 0) FROM log").fetchall()[0][0]
         )
-        self.con.commit()
+        self._done = int(self._meta("materialized_seq") or 0)
+
+    def _meta(self, key: str) -> str | None:
+        found = self.con.execute("SELECT value FROM orchlab_meta WHERE key = ?", [key]).fetchall()
+        return found[0][0] if found else None
+
+    def _migrate(self, version: int | None) -> None:
+        where = self.path or "memory"
+        if version is None or version > SCHEMA_VERSION or version < min(MIGRATIONS):
+            raise SchemaVersionError(
+                f"history file {where}: schema_version is {version}; this orchlab reads "
+                f"schema_version {SCHEMA_VERSION} (and upgrades {min(MIGRATIONS)} and later). "
+                "Open it with the orchlab that wrote it, or export it and import it here."
+            )
+        if self.read_only:
+            raise SchemaVersionError(
+                f"history file {where}: schema_version {version} needs an upgrade to "
+                f"{SCHEMA_VERSION}; open it once read-write (HistoryStore(path)) to upgrade it"
+            )
+        self.con.begin()
+        try:
+            for old in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[old]():
+                    self.con.execute(statement)
+            self.con.execute(
+                "UPDATE orchlab_meta SET value = ? WHERE key = 'schema_version'",
+                [str(SCHEMA_VERSION)],
+            )
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            raise
+
+    def refresh(self) -> None:
+        """Fold the log rows appended since the last refresh into the current-state tables.
+
+        Every read through the store does this first; its cost grows with the new rows only.
+        A read-only store (a snapshot) cannot, and was refreshed when it was taken.
+        """
+        if self._log_seq <= self._done or self.read_only:
+            return
+        con = self.con
+        con.begin()
+        try:
+            materialize.refresh(con, self._done, self._log_seq)
+            con.execute(
+                "UPDATE orchlab_meta SET value = ? WHERE key = 'materialized_seq'",
+                [str(self._log_seq)],
+            )
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        self._done = self._log_seq
+
+    def rebuild(self) -> None:
+        """Fold the whole log again from nothing (the tables are derived: the log is the truth)."""
+        if self.read_only:
+            raise StoreError(f"history file {self.path} is open read-only")
+        con = self.con
+        con.begin()
+        for statement in materialize.table_ddl():
+            table = statement.split("EXISTS ")[1].split(" ")[0]
+            con.execute(f"DELETE FROM {table}")
+        con.execute("DELETE FROM log_open")
+        con.execute("UPDATE orchlab_meta SET value = '0' WHERE key = 'materialized_seq'")
+        con.commit()
+        self._done = 0
+        self.refresh()
 
     # --- writing ---------------------------------------------------------------------------------
 
@@ -151,48 +217,74 @@ class HistoryStore:
         except BaseException:
             con.rollback()
             raise
+        if rows:
+            self._log_seq = rows[-1].seq
 
     # --- reading ---------------------------------------------------------------------------------
 
-    def rows(self, where: str = "", params: Sequence[Any] = ()) -> list[Row]:
-        sql = f"SELECT {','.join(COLUMNS)} FROM log {where} ORDER BY seq"
+    def rows(self, where: str = "", params: Sequence[Any] = (), *, table: str = "log") -> list[Row]:
+        sql = f"SELECT {','.join(COLUMNS)} FROM {table} {where} ORDER BY seq"
         found = self.con.execute(sql, list(params)).fetchall()
         return [Row._make((*r[:-1], loads(r[-1]))) for r in found]
 
+    def run_rows(self, run_id: str) -> list[Row]:
+        """Every log row of one run; the run's seq range lets DuckDB skip the rest of the log."""
+        self.refresh()
+        span = self.con.execute(
+            "SELECT first_seq, last_seq FROM runs_open WHERE id = ? "
+            "UNION ALL SELECT first_seq, last_seq FROM runs_closed WHERE id = ?",
+            [run_id, run_id],
+        ).fetchall()
+        if not span:
+            return []
+        first, last = span[0]
+        return self.rows("WHERE seq BETWEEN ? AND ? AND instance_id = ?", [first, last, run_id])
+
     def open_run_rows(self) -> list[Row]:
         """Log rows of every run that can still move (not Completed or Canceled)."""
-        return self.rows(
-            "WHERE instance_id IN (SELECT id FROM runs WHERE status NOT IN "
-            "('Completed','Canceled'))"
-        )
+        self.refresh()
+        return self.rows(table="log_open")
 
-    def current_records(self) -> dict[str, dict[str, Any]]:
-        """Every record as it is now: id -> {"object": ..., "fields": {...}} (the latest row)."""
+    def record(self, record_id: str) -> dict[str, Any] | None:
+        """A record as it is now ({"object": ..., "fields": {...}}), or None."""
+        self.refresh()
         found = self.con.execute(
-            "SELECT payload->>'$.id', arg_max(payload, seq) FROM log "
-            "WHERE kind IN ('CreateRecord', 'UpdateRecord') GROUP BY 1"
+            "SELECT object, fields FROM records WHERE id = ?", [record_id]
         ).fetchall()
-        records = {}
-        for rid, payload in found:
-            data = loads(payload)
-            records[rid] = {"object": data["object"], "fields": data["fields"]}
-        return records
+        return {"object": found[0][0], "fields": loads(found[0][1])} if found else None
+
+    def open_run_records(self) -> dict[str, dict[str, Any]]:
+        """The records that open runs were started for (what a reopened engine needs)."""
+        self.refresh()
+        found = self.con.execute(
+            "SELECT id, object, fields FROM records WHERE id IN "
+            "(SELECT triggering_record FROM runs_open)"
+        ).fetchall()
+        return {rid: {"object": obj, "fields": loads(fields)} for rid, obj, fields in found}
 
     def last_routed(self) -> dict[str, str]:
         """Queue -> the member its latest routed work item went to (round robin goes on from it)."""
-        found = self.con.execute(
-            "SELECT assignee, arg_max(payload->>'$.owner', seq) FROM log "
-            "WHERE kind IN ('StartWorkItem', 'ReassignWorkItem') AND assignee_type = 'Queue' "
-            "AND payload->>'$.owner' IS NOT NULL GROUP BY assignee"
-        ).fetchall()
-        return dict(found)
+        self.refresh()
+        return dict(self.con.execute("SELECT queue, owner FROM queue_routing").fetchall())
 
     def max_seq(self) -> int:
-        return int(self.con.execute("SELECT coalesce(max(seq), 0) FROM log").fetchall()[0][0])
+        return self._log_seq
+
+    def _native_max(self, table: str, prefix: str) -> int:
+        self.refresh()
+        found = self.con.execute(
+            f"SELECT coalesce(max(TRY_CAST(substr(id, {len(prefix) + 1}) AS BIGINT)), 0) "
+            f"FROM {table} WHERE regexp_full_match(id, '{prefix}[0-9]+')"
+        ).fetchall()
+        return int(found[0][0])
 
     def run_count(self) -> int:
-        found = self.con.execute("SELECT count(DISTINCT instance_id) FROM log").fetchall()
-        return int(found[0][0])
+        """The highest native run number (R000042 -> 42): new runs continue after it."""
+        return self._native_max("runs", "R")
+
+    def record_count(self) -> int:
+        """The highest native record number (REC000007 -> 7)."""
+        return self._native_max("records", "REC")
 
     def definitions(self) -> list[tuple[str, int, str, dict[str, Any]]]:
         found = self.con.execute(
@@ -212,9 +304,11 @@ class HistoryStore:
 
     def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         """Run a query and return a pandas DataFrame (read fully: DuckDB 2 streams results)."""
+        self.refresh()
         return self.con.execute(query, list(params or [])).df()
 
     def execute(self, query: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        self.refresh()
         return self.con.execute(query, list(params or [])).fetchall()
 
     # --- copies for analysts ---------------------------------------------------------------------
@@ -224,6 +318,7 @@ class HistoryStore:
         dest = Path(dest)
         if dest.exists():
             raise StoreError(f"snapshot destination {dest} already exists; expected a new file")
+        self.refresh()  # the copy's tables are then complete, and it can be opened read-only
         self.con.execute(f"ATTACH '{_quote(dest)}' AS snap")
         try:
             (name,) = self.con.execute("SELECT current_database()").fetchall()[0]
@@ -254,8 +349,9 @@ def open_snapshot(
 ) -> HistoryStore:
     """Open a read-only copy of a history file, even while another process writes it.
 
-    The file and its write-ahead log are copied, so the writer is never blocked. A copy
-    taken in the middle of a checkpoint may not open; then it is taken again.
+    The file and its write-ahead log are copied, so the writer is never blocked; the copy's
+    tables are then brought up to date with its log. A copy taken in the middle of a
+    checkpoint may not open; then it is taken again.
     """
     import tempfile
     import time
@@ -271,6 +367,10 @@ def open_snapshot(
         if wal.exists():
             shutil.copyfile(wal, target_wal)
         try:
+            private = HistoryStore(target)  # the copy is ours: bring its tables up to date
+            private.refresh()
+            private.checkpoint()
+            private.close()
             return HistoryStore(target, read_only=True)
         except SchemaVersionError:
             raise

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import random
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from orchlab.engine import Engine
+from orchlab import SYSTEM
+from orchlab.engine import Engine, RunStatus
+from orchlab.simulate.demo import answer
 
 
 def trace(engine: Engine, run_id: str) -> list[str]:
@@ -59,3 +63,35 @@ def assert_golden(engine: Engine, run_id: str, name: str) -> None:
     if os.environ.get("ORCHLAB_UPDATE_GOLDEN"):
         path.write_text("\n".join(lines) + "\n")
     assert lines == path.read_text().splitlines()
+
+
+def random_call(engine: Engine, rng: random.Random) -> None:
+    """One random engine call of the demo world: completions, reassignments, suspends,
+    resumes, starts and record changes (the processes of `orchlab.definition.examples`)."""
+    items = engine.work_items()
+    roll = rng.random()
+    if items and roll < 0.6:
+        item = rng.choice(items)
+        screen = engine.state.runs[item.run_id].plan.screens[item.screen]
+        engine.complete_work_item(item.id, "olivia", answer(screen, rng, reject=0.3))
+    elif items and roll < 0.65:
+        engine.reassign_work_item(rng.choice(items).id, rng.choice(["ada", "bob", "dana"]),
+                                  by="olivia")  # fmt: skip
+    elif roll < 0.72 and engine.state.runs:
+        run = engine.state.runs[rng.choice(sorted(engine.state.runs))]
+        if run.status is RunStatus.IN_PROGRESS:
+            engine.suspend_run(run.id, by="olivia")
+        elif run.status in (RunStatus.SUSPENDED, RunStatus.ERROR):
+            engine.resume_run(run.id, by="olivia")
+    elif roll < 0.8:
+        applicant = rng.choice(["Kim", "Lee"])
+        amount = Decimal(rng.choice([0, 100, 90_000]))
+        engine.start_run(
+            "Loan", {"application_id": "A", "applicant": applicant, "amount": amount}, by=SYSTEM
+        )
+    elif roll < 0.9:
+        fields = {"Severity": "Low", "Owner": "dana", "Amount": rng.choice([10, 5000])}
+        rid = engine.create_record("Case", fields, by=SYSTEM).id
+        engine.update_record(rid, {"Severity": "High"}, by=SYSTEM)
+    else:
+        engine.create_record("Employee__c", {"Name": "N"}, by=SYSTEM)

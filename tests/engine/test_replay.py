@@ -7,16 +7,15 @@ calls a second engine opened on a copy of the file must agree on every open run 
 from __future__ import annotations
 
 import random
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from orchlab import SYSTEM
-from orchlab.engine import Engine, RunStatus
-from orchlab.simulate.demo import answer, deploy_examples, setup_directory
+from orchlab.engine import Engine
+from orchlab.simulate.demo import deploy_examples, setup_directory
 from orchlab.store import HistoryStore
+from tests.engine.helpers import random_call
 
 
 def _summary(engine: Engine) -> dict[str, Any]:
@@ -41,36 +40,6 @@ def _summary(engine: Engine) -> dict[str, Any]:
             "routing": (engine.state.open_by_owner, engine.state.last_routed)}  # fmt: skip
 
 
-def _act(engine: Engine, rng: random.Random) -> None:
-    items = engine.work_items()
-    roll = rng.random()
-    if items and roll < 0.6:
-        item = rng.choice(items)
-        screen = engine.state.runs[item.run_id].plan.screens[item.screen]
-        engine.complete_work_item(item.id, "olivia", answer(screen, rng, reject=0.3))
-    elif items and roll < 0.65:
-        engine.reassign_work_item(rng.choice(items).id, rng.choice(["ada", "bob", "dana"]),
-                                  by="olivia")  # fmt: skip
-    elif roll < 0.72 and engine.state.runs:
-        run = engine.state.runs[rng.choice(sorted(engine.state.runs))]
-        if run.status is RunStatus.IN_PROGRESS:
-            engine.suspend_run(run.id, by="olivia")
-        elif run.status in (RunStatus.SUSPENDED, RunStatus.ERROR):
-            engine.resume_run(run.id, by="olivia")
-    elif roll < 0.8:
-        applicant = rng.choice(["Kim", "Lee"])
-        amount = Decimal(rng.choice([0, 100, 90_000]))
-        engine.start_run(
-            "Loan", {"application_id": "A", "applicant": applicant, "amount": amount}, by=SYSTEM
-        )
-    elif roll < 0.9:
-        fields = {"Severity": "Low", "Owner": "dana", "Amount": rng.choice([10, 5000])}
-        rid = engine.create_record("Case", fields, by=SYSTEM).id
-        engine.update_record(rid, {"Severity": "High"}, by=SYSTEM)
-    else:
-        engine.create_record("Employee__c", {"Name": "N"}, by=SYSTEM)
-
-
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_reopened_engine_equals_the_live_one(tmp_path: Path, clock, seed: int) -> None:
     rng = random.Random(seed)
@@ -79,7 +48,7 @@ def test_a_reopened_engine_equals_the_live_one(tmp_path: Path, clock, seed: int)
     deploy_examples(live)
     for step in range(1, 121):
         clock.advance(minutes=rng.randint(1, 600))
-        _act(live, rng)
+        random_call(live, rng)
         if step % 20 == 0:
             copy = live.store.snapshot(tmp_path / f"copy{step}.duckdb")
             reopened = Engine(HistoryStore(copy), clock=clock)

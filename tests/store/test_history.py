@@ -11,13 +11,13 @@ from orchlab import SYSTEM
 from orchlab.engine import Engine
 from orchlab.store import SCHEMA_VERSION, HistoryStore
 from orchlab.store.row import Row, dumps, loads
-from orchlab.store.schema import TABLES, VIEWS
+from orchlab.store.schema import PUBLIC, TABLES
 
 
 def test_a_new_store_has_every_table_and_view() -> None:
     store = HistoryStore()
     names = {n for (n,) in store.execute("SELECT table_name FROM information_schema.tables")}
-    assert set(TABLES) | set(VIEWS) <= names
+    assert set(TABLES) | set(PUBLIC) <= names
     version = store.execute("SELECT value FROM orchlab_meta WHERE key = 'schema_version'")
     assert version == [(str(SCHEMA_VERSION),)]
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from orchlab.store import HistoryStore
-from orchlab.store.schema import TABLES, VIEWS
+from orchlab.store.schema import PUBLIC, TABLES
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "schema.md").read_text()
 
@@ -21,7 +21,7 @@ def _documented_view_columns() -> dict[str, list[str]]:
 def test_every_view_is_documented_with_its_columns() -> None:
     store = HistoryStore()
     documented = _documented_view_columns()
-    for view in VIEWS:
+    for view in PUBLIC:
         actual = [row[0] for row in store.execute(f"DESCRIBE {view}")]
         assert documented[view] == actual, view
 
