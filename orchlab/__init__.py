@@ -6,7 +6,8 @@
     ['Greet']
 
 The core imports no UI package: diagrams load Graphviz lazily, widgets live in `orchlab.ui`.
-Packages, lowest first (each imports only those before it): `errors`, `definition`, `people`,
+Packages, lowest first (each imports only those before it): `errors`, `limits`, `definition`,
+`people`,
 `store`, `engine`, `analysis`, `simulate`, `render`, `salesforce`, `ui`, `cli`.
 """
 

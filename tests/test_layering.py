@@ -12,6 +12,7 @@ import orchlab
 # Lowest first; a module may import its own package and any package before it.
 LAYERS = [
     "errors",
+    "limits",
     "definition",
     "people",
     "store",

@@ -21,7 +21,7 @@ import sys
 from collections.abc import Sequence
 
 from orchlab.cli import design, history, runs
-from orchlab.cli.common import CommandError
+from orchlab.cli.common import CommandError, close_opened
 
 __all__ = ["main", "build_parser"]
 
@@ -51,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RecursionError:
         print(f"orchlab {args.command}: the input is nested too deeply", file=sys.stderr)
         return 1
+    finally:
+        close_opened()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -40,11 +40,16 @@ def _existing(path: str) -> Path:
     return found
 
 
+_OPENED: list[Any] = []  # stores a command opened: `main` closes them however it ends
+
+
 def open_store(path: str) -> Any:
     """An existing history, read-write (reading commands refuse to create an empty one)."""
     from orchlab.store import HistoryStore
 
-    return HistoryStore(_existing(path))
+    store = HistoryStore(_existing(path))
+    _OPENED.append(store)
+    return store
 
 
 def open_engine(path: str, *, create: bool = False) -> Any:
@@ -52,7 +57,14 @@ def open_engine(path: str, *, create: bool = False) -> Any:
     from orchlab.engine import Engine
     from orchlab.store import HistoryStore
 
-    return Engine(HistoryStore(path if create else _existing(path)))
+    store = HistoryStore(path if create else _existing(path))
+    _OPENED.append(store)
+    return Engine(store)
+
+
+def close_opened() -> None:
+    while _OPENED:
+        _OPENED.pop().close()
 
 
 def register_flows(modules: Sequence[str]) -> None:

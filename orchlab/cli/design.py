@@ -151,7 +151,7 @@ def _demo_history(path: Path, args: argparse.Namespace) -> None:
         except Exception:
             pass
     tmp = path.with_name(f".{path.name}.demo-tmp")
-    for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
+    for stale in (tmp, tmp.with_name(tmp.name + ".wal"), tmp.with_name(tmp.name + ".seq")):
         stale.unlink(missing_ok=True)
     clock = VirtualClock()
     engine = Engine(HistoryStore(tmp), clock=clock)
@@ -162,6 +162,7 @@ def _demo_history(path: Path, args: argparse.Namespace) -> None:
     engine.store.close()
     path.with_name(path.name + ".wal").unlink(missing_ok=True)
     tmp.replace(path)  # the old history is replaced only by a complete new one
+    tmp.with_name(tmp.name + ".seq").replace(path.with_name(path.name + ".seq"))
     print(
         f"wrote demo history {path}: {plural(stats['runs'], 'run')}, "
         f"{plural(stats['work_items_completed'], 'work item')} completed"

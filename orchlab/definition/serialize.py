@@ -91,6 +91,7 @@ from orchlab.definition.codec import (
 from orchlab.definition.conditions import Condition, Conditions, Operator, parse_operator
 from orchlab.definition.values import ValueType
 from orchlab.definition.yaml_dialect import parse, yaml_dump
+from orchlab.limits import MAX_ELEMENTS
 
 __all__ = ["SCHEMA_VERSION", "MIGRATIONS", "DefinitionError", "to_dict", "from_dict"]
 __all__ += ["dumps", "loads", "save", "load"]
@@ -319,6 +320,12 @@ def from_dict(data: Mapping[str, Any]) -> m.Orchestration:
             if old not in MIGRATIONS:
                 raise DefinitionError(f"schema_version {old} cannot be upgraded: no migration")
             data = {**MIGRATIONS[old](data), "schema_version": old + 1}
+    elements = data.get("elements")
+    if isinstance(elements, list) and len(elements) > MAX_ELEMENTS:  # refused before it is read
+        raise DefinitionError(
+            f"(top level): field 'elements': {len(elements):,} elements; expected at most "
+            f"{MAX_ELEMENTS:,}"
+        )
     with collecting() as problems:
         try:
             node = Node(data, "", (r[0] for r in _TOP))

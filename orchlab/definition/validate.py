@@ -18,9 +18,12 @@ checked by `orchlab.definition.data_checks.DataChecks`; this module checks the s
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from enum import StrEnum
 from html import escape
 from typing import Any
@@ -53,6 +56,7 @@ from orchlab.definition.registry import FlowKind, Registry
 from orchlab.definition.registry import registry as default_registry
 from orchlab.definition.values import conforms
 from orchlab.errors import OrchlabError
+from orchlab.limits import MAX_ELEMENTS, MAX_STEPS_PER_STAGE, MAX_TEXT
 
 __all__ = [
     "InvalidOrchestration",
@@ -133,6 +137,9 @@ def validate(
             (default: `orchlab.definition.registry.registry`).
         max_conditions: the most conditions a requirement or outcome may have (Salesforce: 10).
     """
+    too_big = _size_problems(orch)
+    if too_big:  # refused at once: the other checks would take long on such a definition
+        return Problems(too_big)
     checker = _Checker(orch, default_registry if registry is None else registry, max_conditions)
     problems = list(dict.fromkeys(checker.run()))  # the same finding twice says nothing new
     return Problems(sorted(problems, key=lambda p: p.severity is Severity.WARNING))  # stable
@@ -146,6 +153,50 @@ def require_valid(orch: Orchestration, registry: Registry | None = None, **kw: A
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+
+def _size_problems(orch: Orchestration) -> list[Problem]:
+    label = f"orchestration {orch.name!r}"
+    found = []
+    if len(orch.elements) > MAX_ELEMENTS:
+        message = f"has {len(orch.elements):,} elements; expected at most {MAX_ELEMENTS:,}"
+        found.append(Problem(label, "elements", message))
+    for st in orch.stages[: MAX_ELEMENTS + 1]:
+        if len(st.steps) > MAX_STEPS_PER_STAGE:
+            message = f"has {len(st.steps):,} steps; expected at most {MAX_STEPS_PER_STAGE}"
+            found.append(Problem(_label(st), "steps", message))
+    return found
+
+
+def _bad_text(value: Any) -> str | None:
+    """Why a piece of definition text cannot be stored, or None."""
+    if not isinstance(value, str):
+        return None
+    if len(value) > MAX_TEXT:
+        return f"is {len(value):,} characters long; expected at most {MAX_TEXT:,}"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        return (
+            f"holds a character that is not valid Unicode (a lone surrogate at position "
+            f"{error.start}); expected valid text"
+        )
+    return None
+
+
+def _texts(obj: Any, label: str) -> Iterable[tuple[str, str, str]]:
+    """(element, field, problem) for every text of a definition part that cannot be stored."""
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        values = value if isinstance(value, tuple) else (value,)
+        for item in values:
+            if (problem := _bad_text(item)) is not None:
+                yield label, f.name, problem
+            elif isinstance(item, tuple) and len(item) == 2:  # input/output maps
+                for part in item:
+                    if (problem := _bad_text(part)) is not None:
+                        yield label, f.name, problem
+
 
 _MAX_NAME = 80
 _MERGE_FIELD = re.compile(r"\{!(.*?)\}")
@@ -171,6 +222,12 @@ def _name_problem(name: Any) -> str | None:
     if name.endswith("_"):
         return f"{name!r} ends with '_'; an API name does not end with an underscore"
     return None
+
+
+def _finite_number(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return False
+    return value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
 
 
 def _label(element: Stage | Decision | End) -> str:
@@ -287,6 +344,7 @@ class _Checker:
 
     def run(self) -> list[Problem]:
         self._names()
+        self._stored_as_is()
         self._start()
         for v in self.orch.variables:
             if v.default is not None and not conforms(v.default, v.type, v.is_collection):
@@ -306,6 +364,27 @@ class _Checker:
         return self.problems
 
     # --- names, start and paths -------------------------------------------------------------------
+
+    def _stored_as_is(self) -> None:
+        """Text the history cannot hold, and a version that cannot be one."""
+        o = self.orch
+        top = f"orchestration {o.name!r}"
+        if type(o.version) is not int or o.version < 1:
+            self.error(top, "version", f"is {o.version!r}; expected a whole number from 1")
+        parts: list[tuple[Any, str]] = [(o, top)]
+        for e in o.elements:
+            parts.append((e, _label(e)))
+            if isinstance(e, Stage):
+                parts += [(s, _step_label(e, s)) for s in e.steps]
+            elif isinstance(e, Decision):
+                parts += [(out, f"decision {e.name!r} outcome {out.name!r}") for out in e.outcomes]
+        for sc in o.screens:
+            parts.append((sc, f"screen {sc.name!r}"))
+            parts += [(f, f"screen {sc.name!r} field {f.name!r}") for f in sc.fields]
+        parts += [(v, f"variable {v.name!r}") for v in o.variables]
+        for obj, label in parts:
+            for element, field, problem in _texts(obj, label):
+                self.error(element, field, problem)
 
     def _names(self) -> None:
         o = self.orch
@@ -437,7 +516,7 @@ class _Checker:
         elif isinstance(step, ExternalStep):
             spec = self.data.flow(label, "action", step.action, FlowKind.ACTION)
             self.data.inputs(label, "inputs", spec, step.inputs, place)
-            if not step.timeout > 0:
+            if not _finite_number(step.timeout) or not step.timeout > 0:
                 message = f"is {step.timeout!r}; expected a positive number of seconds"
                 self.error(label, "timeout", message)
         else:
@@ -528,7 +607,19 @@ class _Checker:
         if f.kind in (FieldKind.PICKLIST, FieldKind.MULTI_SELECT) and not f.choices:
             message = f"a {f.kind} field has no choices; expected choices=('A', 'B', ...)"
             self.error(label, "choices", message)
-        if f.min is not None and f.max is not None and f.min > f.max:
+        numeric = f.kind in (FieldKind.NUMBER, FieldKind.CURRENCY)
+        bounds_ok = True
+        for name in ("min", "max"):
+            bound = getattr(f, name)
+            if bound is None:
+                continue
+            if not numeric:
+                self.error(label, name, f"applies to number and currency fields, not {f.kind}")
+                bounds_ok = False
+            elif not _finite_number(bound):
+                self.error(label, name, f"is {bound!r}; expected a finite number")
+                bounds_ok = False
+        if bounds_ok and f.min is not None and f.max is not None and f.min > f.max:
             self.error(label, "min", f"{f.min} is greater than max {f.max}; expected min <= max")
         for name in ("min_length", "max_length"):
             if (length := getattr(f, name)) is not None and length < 0:

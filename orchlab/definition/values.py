@@ -7,9 +7,12 @@ condition language and the engine agree on what "typed comparison" means.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
+
+from orchlab.limits import MAX_DATA_ITEMS, MAX_NESTING, MAX_TEXT
 
 __all__ = [
     "ValueType",
@@ -18,6 +21,7 @@ __all__ = [
     "conforms",
     "comparable",
     "parse_text",
+    "check_data",
     "ORDERED_TYPES",
 ]
 
@@ -131,3 +135,69 @@ def parse_text(text: str, vtype: ValueType, collection: bool = False) -> Value:
                 f"expected a date and time like 2026-01-31T09:30, got {text!r}"
             ) from None
     raise ValueError(f"a {vtype} value cannot be typed as text; got {text!r}")
+
+
+def check_data(value: Any, where: str, depth: int = 0) -> None:
+    """Refuse run data that the history could not give back exactly as it was given.
+
+    Allowed: None, bool, int, finite float and Decimal, str (valid Unicode, at most
+    `MAX_TEXT` characters), date, datetime, lists of these and mappings with text keys
+    (keys may not start with "$": the log reserves them for its own type tags). Raises
+    ValueError naming the place (`where`) and what was expected.
+
+    >>> check_data({"Amount": float("nan")}, "field")
+    Traceback (most recent call last):
+    ...
+    ValueError: field.Amount: nan is not a finite number; expected a finite number
+    """
+    if value is None or isinstance(value, bool | int | dt.date):
+        return
+    if isinstance(value, float | Decimal):
+        finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+        if not finite:
+            raise ValueError(f"{where}: {value} is not a finite number; expected a finite number")
+        return
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT:
+            raise ValueError(
+                f"{where}: text of {len(value):,} characters; expected at most {MAX_TEXT:,}"
+            )
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ValueError(
+                f"{where}: text holds a character that is not valid Unicode (a lone surrogate "
+                f"at position {error.start}); expected valid text"
+            ) from None
+        return
+    if depth >= MAX_NESTING:
+        raise ValueError(f"{where}: nested more than {MAX_NESTING} levels deep")
+    if isinstance(value, list):
+        if len(value) > MAX_DATA_ITEMS:
+            raise ValueError(f"{where}: {len(value):,} items; expected at most {MAX_DATA_ITEMS:,}")
+        for i, item in enumerate(value):
+            check_data(item, f"{where}[{i}]", depth + 1)
+        return
+    if isinstance(value, dict):
+        if len(value) > MAX_DATA_ITEMS:
+            raise ValueError(f"{where}: {len(value):,} keys; expected at most {MAX_DATA_ITEMS:,}")
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(
+                    f"{where}: key {key!r} is {type(key).__name__}; expected text keys "
+                    "(they would come back as text)"
+                )
+            if key.startswith("$"):
+                raise ValueError(
+                    f"{where}: key {key!r} starts with '$', which the history reserves for its "
+                    "type tags; expected a key that does not start with '$'"
+                )
+            check_data(key, f"{where} key", depth + 1)
+            check_data(item, f"{where}.{key}", depth + 1)
+        return
+    shape = {set: "a list", frozenset: "a list", tuple: "a list"}.get(type(value))
+    expected = shape or "text, a number, true/false, a date, a list or a mapping"
+    raise ValueError(
+        f"{where}: a {type(value).__name__} cannot be stored and read back as it is; "
+        f"expected {expected}"
+    )

@@ -17,6 +17,12 @@ from typing import Any
 import yaml
 
 from orchlab.definition.codec import DefinitionError
+from orchlab.limits import (
+    MAX_DEFINITION_BYTES,
+    MAX_DEFINITION_NODES,
+    MAX_ELEMENTS,
+    MAX_NESTING,
+)
 
 __all__ = ["yaml_dump", "parse"]
 
@@ -32,7 +38,7 @@ _DIALECT = [
 ]
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(yaml.CSafeLoader):  # libyaml parses; the rest is as in SafeLoader
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen = set()  # a repeated key is a typo; plain YAML would keep the last one silently
         for key_node, _ in node.value:
@@ -108,13 +114,103 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
+def _expanded_size(root: yaml.Node) -> tuple[int, int, int]:
+    """(values, depth, longest list) of a composed YAML document, aliases counted as expanded.
+
+    An alias is the same node object used again; sizes are memoized per node, so a
+    566-byte "billion laughs" is measured in microseconds rather than built.
+    """
+    sizes: dict[int, tuple[int, int]] = {}
+    longest = 0
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    scalar, mapping = yaml.ScalarNode, yaml.MappingNode
+    while stack:  # iterative: no recursion limit to hit
+        node, children_done = stack.pop()
+        key = id(node)
+        if key in sizes:
+            continue
+        if node.__class__ is scalar:
+            sizes[key] = (1, 0)
+            continue
+        kids = [k for pair in node.value for k in pair] if node.__class__ is mapping else node.value
+        if not children_done:
+            longest = max(longest, len(node.value))
+            stack.append((node, True))
+            stack.extend((k, False) for k in kids if id(k) not in sizes)
+            continue
+        count, depth = 1, 0
+        for k in kids:
+            c, d = sizes[id(k)]
+            count += c
+            depth = d if d > depth else depth
+        sizes[key] = (min(count, MAX_DEFINITION_NODES + 1), depth + 1)
+    values, depth = sizes[id(root)]
+    return values, depth, longest
+
+
+def _json_depth(data: Any) -> int:
+    deepest, stack = 0, [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+    return deepest
+
+
+def _load_yaml(text: str) -> Any:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        values, depth, longest = _expanded_size(node)
+        if longest > MAX_ELEMENTS:
+            raise DefinitionError(
+                f"a list or mapping has {longest:,} entries; expected at most {MAX_ELEMENTS:,}"
+            )
+        if values > MAX_DEFINITION_NODES:
+            raise DefinitionError(
+                f"the file expands to more than {MAX_DEFINITION_NODES:,} values "
+                "(YAML aliases counted as copies); expected a smaller definition"
+            )
+        if depth > MAX_NESTING:
+            raise DefinitionError(
+                f"lists and mappings are nested {depth} levels deep; expected at most {MAX_NESTING}"
+            )
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def parse(text: str, format: str, source: str = "") -> Any:
-    """YAML or JSON text as data; syntax errors become DefinitionErrors with line and column."""
+    """YAML or JSON text as data; syntax errors become DefinitionErrors with line and column.
+
+    Input beyond `orchlab.limits` (size, values with aliases expanded, nesting) is refused
+    before it is built.
+    """
     prefix = f"{source}: " if source else ""
+    if len(text) > MAX_DEFINITION_BYTES:
+        raise DefinitionError(
+            f"{prefix}{len(text):,} characters; expected a definition of at most "
+            f"{MAX_DEFINITION_BYTES:,}"
+        )
     try:
         if format == "json":
-            return json.loads(text, object_pairs_hook=_no_duplicates)
-        return yaml.load(text, Loader=_Loader)  # a SafeLoader: builds plain data only
+            data = json.loads(text, object_pairs_hook=_no_duplicates)
+            if _json_depth(data) > MAX_NESTING:
+                raise DefinitionError(
+                    f"lists and mappings are nested more than {MAX_NESTING} levels deep"
+                )
+            return data
+        return _load_yaml(text)
+    except RecursionError:
+        raise DefinitionError(
+            f"{prefix}lists and mappings are nested too deeply; expected at most {MAX_NESTING} "
+            "levels"
+        ) from None
     except json.JSONDecodeError as error:
         line, column, problem = error.lineno, error.colno, error.msg
     except yaml.MarkedYAMLError as error:

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import weakref
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,7 @@ def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
     except duckdb.IOException as exc:
         text = str(exc)
         if "lock" not in text.lower():
-            raise StoreError(f"cannot open history file {path!r}: {text}") from None
+            raise StoreError(f"cannot open history file {path!r}: {_first_line(text)}") from None
         pid = re.search(r"PID (\d+)", text)
         holder = f"process {pid.group(1)}" if pid else "another process"
         raise StoreLocked(
@@ -61,28 +62,112 @@ def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
             "Analyse a copy instead: orchlab.store.open_snapshot(path) (or `orchlab snapshot`), "
             "or ask the writer for store.snapshot(dest)."
         ) from None
+    except duckdb.Error as exc:
+        raise StoreError(
+            f"cannot open history file {path!r}: it is damaged or not a DuckDB database "
+            f"({_first_line(str(exc))})"
+        ) from None
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0][:300] if text.strip() else "no detail"
+
+
+# Files open for writing in this process: DuckDB would let two stores share one file, and
+# two engines on it would write the same ids (a re-run notebook cell).
+_WRITERS: dict[Path, weakref.ref[HistoryStore]] = {}
+_ALLOWED = frozenset({"SELECT", "EXPLAIN"})  # what store.sql and store.execute run
+_REQUIRED = ("log", "log_open", "definitions", "definition_steps", "users", "runs_open")
 
 
 class HistoryStore:
-    """A history database: a DuckDB file, or in memory when `path` is None."""
+    """A history database: a DuckDB file, or in memory when `path` is None.
+
+    Only one store in a process (and one process) may have a file open for writing. Reads
+    through `sql` and `execute` are read-only: statements that write are refused.
+
+    Args:
+        path: the DuckDB file (created when missing); None for an in-memory history.
+        read_only: open for reading only (several readers may share a file no one writes).
+        accept_loss: open a file that lost acknowledged changes (a damaged write-ahead log),
+            going on from what it still holds; without it such a file is refused.
+    """
 
     def __init__(
-        self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        read_only: bool = False,
+        accept_loss: bool = False,
     ) -> None:
         self.path = Path(path) if path not in (None, ":memory:") else None
         self.read_only = read_only
-        self.con = _connect(str(self.path) if self.path else ":memory:", read_only)
+        self._key: Path | None = None
+        if self.path is not None and not read_only:
+            self._claim()
+            if not self.path.exists():  # a new file: a mark left by an old one says nothing
+                self.path.with_name(self.path.name + ".seq").unlink(missing_ok=True)
+        try:
+            self.con = _connect(str(self.path) if self.path else ":memory:", read_only)
+        except BaseException:
+            self._release()
+            raise
         self._insert_sql: dict[int, str] = {}
         self.source = "live"
-        self._prepare()
+        try:
+            self._prepare()
+            self._check_acknowledged(accept_loss)
+        except duckdb.Error as exc:
+            self.close()
+            raise StoreError(
+                f"cannot read history file {self.path}: it is damaged "
+                f"({_first_line(str(exc))}); restore a backup or a snapshot"
+            ) from None
+        except BaseException:
+            self.close()  # a failed open leaves no connection (and no lock) behind
+            raise
+
+    def _claim(self) -> None:
+        assert self.path is not None
+        key = self.path.resolve()
+        holder = _WRITERS.get(key)
+        other = holder() if holder is not None else None
+        if other is not None and not other.closed:
+            raise StoreLocked(
+                f"history file {self.path} is already open for writing in this process "
+                f"(by {other!r}); close that store first (store.close(), or engine.store.close())"
+                ", or go on using it"
+            )
+        _WRITERS[key] = weakref.ref(self)
+        self._key = key
+
+    def _release(self) -> None:
+        if self._key is not None and _WRITERS.get(self._key) is not None:
+            holder = _WRITERS[self._key]()
+            if holder is None or holder is self:
+                del _WRITERS[self._key]
+        self._key = None
+
+    @property
+    def closed(self) -> bool:
+        return getattr(self, "_closed", False)
+
+    def __repr__(self) -> str:
+        where = self.path or "memory"
+        return f"<HistoryStore {where}{' read-only' if self.read_only else ''}>"
 
     # --- schema ----------------------------------------------------------------------------------
 
     def _prepare(self) -> None:
-        has_meta = self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'orchlab_meta'"
-        ).fetchall()[0][0]
-        if not has_meta:
+        tables = self._tables()
+        if "orchlab_meta" not in tables:
+            if tables:  # never adopt someone else's database, nor guess at a damaged one
+                shown = ", ".join(sorted(tables)[:8]) + (", ..." if len(tables) > 8 else "")
+                raise StoreError(
+                    f"{self.path} is a DuckDB database but not an orchlab history (it has "
+                    f"tables {shown} and no orchlab_meta); expected an orchlab history or a "
+                    "new file"
+                )
             if self.read_only:
                 raise StoreError(f"history file {self.path} has no orchlab schema")
             self.con.begin()
@@ -93,14 +178,31 @@ class HistoryStore:
                 [str(SCHEMA_VERSION)],
             )
             self.con.commit()
-        version = self._meta("schema_version")
-        version = int(version) if version is not None else None
+        text = self._meta("schema_version")
+        if text is None or not text.strip().isdigit():
+            raise SchemaVersionError(
+                f"history file {self.path or 'memory'}: schema_version is {text!r}; expected a "
+                f"whole number (this orchlab writes {SCHEMA_VERSION}). The file is damaged or "
+                "was not written by orchlab."
+            )
+        version = int(text)
         if version != SCHEMA_VERSION:
             self._migrate(version)
+        tables = self._tables()
+        missing = [t for t in _REQUIRED if t not in tables]
+        if missing:
+            raise StoreError(
+                f"history file {self.path or 'memory'} is damaged: table {missing[0]} is missing; "
+                "restore a backup or a snapshot"
+            )
         self._log_seq = int(
             self.con.execute("SELECT coalesce(max(seq), 0) FROM log").fetchall()[0][0]
         )
         self._done = int(self._meta("materialized_seq") or 0)
+
+    def _tables(self) -> set[str]:
+        found = self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        return {name for (name,) in found}
 
     def _meta(self, key: str) -> str | None:
         found = self.con.execute("SELECT value FROM orchlab_meta WHERE key = ?", [key]).fetchall()
@@ -132,6 +234,35 @@ class HistoryStore:
         except BaseException:
             self.con.rollback()
             raise
+
+    # --- what was acknowledged ---------------------------------------------------------------
+
+    def _sidecar(self) -> Path | None:
+        return self.path.with_name(self.path.name + ".seq") if self.path else None
+
+    def _check_acknowledged(self, accept_loss: bool) -> None:
+        """Refuse a file that holds less than was committed: a write-ahead log cut short is
+        replayed by DuckDB up to its last whole commit without a word."""
+        sidecar = self._sidecar()
+        if sidecar is None or not sidecar.exists():
+            return
+        text = sidecar.read_text(encoding="ascii", errors="replace").strip()
+        acknowledged = int(text) if text.isdigit() else 0  # a torn write: nothing to compare
+        if acknowledged > self._log_seq and not accept_loss:
+            raise StoreError(
+                f"history file {self.path} lost acknowledged changes: its log ends at seq "
+                f"{self._log_seq}, but seq {acknowledged} was committed (its write-ahead log "
+                f"{self.path.name}.wal was damaged or removed). Restore a backup, or open it "
+                "with HistoryStore(path, accept_loss=True) to go on from what it holds."
+            )
+        if acknowledged != self._log_seq and not self.read_only:
+            self._acknowledge()
+
+    def _acknowledge(self) -> None:
+        sidecar = self._sidecar()
+        if sidecar is not None:
+            # Written after each commit, without fsync: it may lag the file, never lead it.
+            sidecar.write_text(str(self._log_seq), encoding="ascii")
 
     def refresh(self) -> None:
         """Fold the log rows appended since the last refresh into the current-state tables.
@@ -219,6 +350,7 @@ class HistoryStore:
             raise
         if rows:
             self._log_seq = rows[-1].seq
+            self._acknowledge()
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -303,13 +435,33 @@ class HistoryStore:
         return users, groups, members
 
     def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
-        """Run a query and return a pandas DataFrame (read fully: DuckDB 2 streams results)."""
+        """Run one read-only query and return a pandas DataFrame (statements that write are
+        refused: the engine is the only writer). Parameters are bound, never pasted."""
+        self._check_read_only(query)
         self.refresh()
         return self.con.execute(query, list(params or [])).df()
 
     def execute(self, query: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Like `sql`, as a list of tuples."""
+        self._check_read_only(query)
         self.refresh()
         return self.con.execute(query, list(params or [])).fetchall()
+
+    @staticmethod
+    def _check_read_only(query: str) -> None:
+        if not isinstance(query, str):
+            raise StoreError(f"a query is text; got {type(query).__name__}")
+        try:
+            statements = duckdb.extract_statements(query)
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot parse the query: {_first_line(str(exc))}") from None
+        kinds = [str(st.type).rsplit(".", 1)[-1] for st in statements]
+        if len(kinds) != 1 or kinds[0] not in _ALLOWED:
+            shown = ", ".join(kinds) or "nothing"
+            raise StoreError(
+                f"store.sql runs one read-only statement (SELECT or EXPLAIN); got {shown}. "
+                "The history changes only through the engine."
+            )
 
     # --- copies for analysts ---------------------------------------------------------------------
 
@@ -322,7 +474,8 @@ class HistoryStore:
         self.con.execute(f"ATTACH '{_quote(dest)}' AS snap")
         try:
             (name,) = self.con.execute("SELECT current_database()").fetchall()[0]
-            self.con.execute(f"COPY FROM DATABASE {name} TO snap")
+            quoted = '"' + name.replace('"', '""') + '"'  # "2024", "my history": identifiers
+            self.con.execute(f"COPY FROM DATABASE {quoted} TO snap")
         finally:
             self.con.execute("DETACH snap")
         return dest
@@ -331,7 +484,13 @@ class HistoryStore:
         self.con.execute("CHECKPOINT")
 
     def close(self) -> None:
-        self.con.close()
+        if self.closed:
+            return
+        self._closed = True
+        con = getattr(self, "con", None)
+        if con is not None:
+            con.close()
+        self._release()
 
     def __enter__(self) -> HistoryStore:
         return self
