@@ -23,6 +23,7 @@ from typing import Any
 from orchlab.definition.model import InteractiveStep, Orchestration, Step, label_of
 from orchlab.definition.registry import Registry
 from orchlab.definition.registry import registry as default_registry
+from orchlab.engine.arguments import name_arg
 from orchlab.engine.clock import Clock, Ids, SystemClock
 from orchlab.engine.errors import (
     EngineError,
@@ -402,11 +403,10 @@ class Engine(Starts):
     def run(self, run_id: str) -> Run:
         """A run, open or closed: open runs are the engine's own; a closed one is rebuilt from
         the history (a read-only copy, for its picture and its state)."""
-        found = self.state.runs.get(run_id)
+        found = self.state.runs.get(run_id) if isinstance(run_id, str) else None
         if found is not None:
             return found
-        if not isinstance(run_id, str):
-            raise NotFound(f"run id must be text such as 'R000001'; got {run_id!r}")
+        name_arg(run_id, "run", "run_id")
         rows = self.store.run_rows(run_id)
         if not rows:
             raise NotFound(f"run {run_id!r} does not exist")
@@ -418,6 +418,7 @@ class Engine(Starts):
 
     def _open_run(self, run_id: str, what: str) -> Run:
         """An open run to act on; a closed one is refused with its status."""
+        name_arg(run_id, what, "run_id")
         found = self.state.runs.get(run_id)
         if found is None:
             closed = self.run(run_id)  # raises NotFound when there is no such run

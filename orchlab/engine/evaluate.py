@@ -21,6 +21,7 @@ from orchlab.definition.model import (
     Step,
 )
 from orchlab.definition.registry import FlowKind, Registry
+from orchlab.definition.values import check_data
 from orchlab.engine.plan import Plan, Scope
 from orchlab.engine.state import Row, Run, StageRun, State, StepRun
 from orchlab.engine.status import Kind, RunStatus, Status, WorkItemStatus
@@ -42,6 +43,26 @@ def _executor() -> cf.ThreadPoolExecutor:
 
 class StepFailed(Exception):
     """A flow, action or evaluation failed: the step goes to Error (or the fault path)."""
+
+
+AUTOMATED = "automated-process"  # the actor of background and external steps (Salesforce's)
+
+
+def _outputs(result: Any, where: str) -> dict[str, Any]:
+    """A flow's result as step outputs: a mapping of run data the history can keep as it is."""
+    if result is None:
+        return {}
+    if not isinstance(result, Mapping):
+        raise StepFailed(
+            f"{where}: the flow returned a {type(result).__name__}; expected a mapping of "
+            "output names to values (or None)"
+        )
+    outputs = dict(result)
+    try:
+        check_data(outputs, "outputs")
+    except ValueError as error:
+        raise StepFailed(f"{where}: {error}") from None
+    return outputs
 
 
 class Evaluation:
@@ -289,7 +310,7 @@ class Evaluation:
             result = self._call_flow(step.action, FlowKind.ACTION, inputs, where, step.timeout)
         else:
             result = self._call_flow(step.flow, FlowKind.FLOW, inputs, where)
-        self._complete_step(run, stage_run, step_run, step, dict(result or {}), "automated-process")
+        self._complete_step(run, stage_run, step_run, step, _outputs(result, where), AUTOMATED)
 
     def _complete_step(
         self,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from orchlab.definition.model import Orchestration, RecordTrigger, TriggerEvent
 from orchlab.definition.values import conforms
+from orchlab.engine.arguments import data_arg, name_arg
 from orchlab.engine.clock import Ids
 from orchlab.engine.errors import EngineError, NotFound
 from orchlab.engine.plan import Plan, Scope
@@ -59,6 +60,9 @@ class Starts(WorkItems):
     ) -> RecordChange:
         """Create a record; record-triggered orchestrations on its object may start."""
         require(self.directory, by, Right.RECORDS)
+        name_arg(object, "create_record", "object")
+        name_arg(id, "create_record", "id", optional=True)
+        fields = data_arg(fields, f"create_record {object}", "fields")
         if id is not None and id in self.state.records:
             raise EngineError(f"record {id!r} already exists; expected a new id")
         first = self.ids.counter
@@ -80,6 +84,8 @@ class Starts(WorkItems):
     def update_record(self, record_id: str, fields: Mapping[str, Any], *, by: str) -> RecordChange:
         """Change fields of a record: triggers fire and runs that use the record re-evaluate."""
         require(self.directory, by, Right.RECORDS)
+        name_arg(record_id, "update_record", "record_id")
+        fields = data_arg(fields, f"update_record {record_id}", "fields")
         record = self.state.records.get(record_id)
         if record is None:
             raise NotFound(f"record {record_id!r} does not exist")
@@ -161,9 +167,13 @@ class Starts(WorkItems):
     ) -> Run:
         """Start a run of the active (or given) version with input variables."""
         require(self.directory, by, Right.START)
+        name_arg(name, "start_run", "name")
+        name_arg(record_id, "start_run", "record_id", optional=True)
+        if version is not None and (type(version) is not int or version < 1):
+            raise EngineError(f"start_run {name}: version is {version!r}; expected a whole number")
+        given = data_arg(inputs, f"start_run {name}", "inputs")
         orch = self.definition(name, version)
         plan = self.plans[(orch.name, orch.version)]
-        given = dict(inputs or {})
         unknown = sorted(
             k for k in given if k not in plan.variables or not plan.variables[k].is_input
         )

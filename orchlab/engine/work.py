@@ -12,7 +12,9 @@ from orchlab.definition.model import (
     InteractiveStep,
     label_of,
 )
+from orchlab.engine.arguments import name_arg, text_arg
 from orchlab.engine.errors import (
+    EngineError,
     NotFound,
     PermissionDenied,
     WorkItemClosed,
@@ -187,6 +189,13 @@ class WorkItems(Evaluation):
         comments: str | None = None,
     ) -> WorkItem:
         """Submit a work item's form as `user`: checked first, then stored, then the run moves."""
+        name_arg(item_id, "complete_work_item", "item_id")
+        if values is not None and not isinstance(values, Mapping):
+            raise EngineError(
+                f"complete_work_item {item_id}: values is {type(values).__name__} {values!r:.40}; "
+                "expected a mapping of field names to values"
+            )
+        comments = text_arg(comments, f"complete_work_item {item_id}", "comments")
         item = self.work_item(item_id)
         if item.status is WorkItemStatus.COMPLETED:
             raise WorkItemClosed(
@@ -239,6 +248,8 @@ class WorkItems(Evaluation):
     def reassign_work_item(self, item_id: str, to: str, *, by: str) -> WorkItem:
         """Give an open work item to another user, group or queue (admins only)."""
         require(self.directory, by, Right.REASSIGN)
+        name_arg(item_id, "reassign_work_item", "item_id")
+        name_arg(to, f"reassign_work_item {item_id}", "to")
         item = self.work_item(item_id)
         if item.status is not WorkItemStatus.ASSIGNED:
             raise WorkItemClosed(
