@@ -70,12 +70,15 @@ def STATS(expr: str) -> str:
     )
 
 
-# The tables as of `as_of.t`, for the selected runs. Ends after `t` are not seen yet.
+# The tables as of `as_of.t`, for the selected runs. Ends after `t` are not seen yet; a stage
+# or step left open by a run that closed (a canceled run's stage) ends with its run.
 STAGES = """stages AS (
     SELECT s.id, sel.run_id, sel.orchestration_name, sel.orchestration_version,
            s.name AS stage_name, s.position, s.start_date,
-           CASE WHEN s.end_date <= a.t THEN s.end_date END AS end_date,
-           CASE WHEN s.end_date <= a.t THEN s.status ELSE 'InProgress' END AS status
+           CASE WHEN s.end_date <= a.t THEN s.end_date ELSE sel.completed_date END AS end_date,
+           CASE WHEN s.end_date <= a.t THEN s.status
+                WHEN sel.completed_date IS NOT NULL THEN sel.status
+                ELSE 'InProgress' END AS status
     FROM stage_runs s JOIN sel ON sel.run_id = s.orchestration_instance_id CROSS JOIN as_of a
     WHERE s.start_date <= a.t
 )"""
@@ -83,8 +86,10 @@ STEPS = """steps AS (
     SELECT s.id, sel.run_id, s.stage_instance_id, sel.orchestration_name,
            sel.orchestration_version, s.orchestration_stage_name AS stage_name,
            s.name AS step_name, s.label, s.step_type, s.start_date,
-           CASE WHEN s.end_date <= a.t THEN s.end_date END AS end_date,
-           CASE WHEN s.end_date <= a.t THEN s.status ELSE 'InProgress' END AS status
+           CASE WHEN s.end_date <= a.t THEN s.end_date ELSE sel.completed_date END AS end_date,
+           CASE WHEN s.end_date <= a.t THEN s.status
+                WHEN sel.completed_date IS NOT NULL THEN sel.status
+                ELSE 'InProgress' END AS status
     FROM step_runs s JOIN sel ON sel.run_id = s.orchestration_instance_id CROSS JOIN as_of a
     WHERE s.start_date <= a.t
 )"""

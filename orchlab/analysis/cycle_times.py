@@ -209,7 +209,5 @@ def time_split(
     orchestration and stage; "run" per orchestration (a run is its stages back to back).
     """
     keys = choose("level", level, {"stage": "orchestration_name, stage_name", "run": None})
-    sql = _SPLIT.format(
-        keys=keys or "orchestration_name", order=", min(position)" if keys else ""
-    )
+    sql = _SPLIT.format(keys=keys or "orchestration_name", order=", min(position)" if keys else "")
     return query(source, sql, filters, ctes=(STAGES, STEPS))

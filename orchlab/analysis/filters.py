@@ -107,9 +107,7 @@ class Filters:
         for name, allowed in (("status", RUN_STATUSES), ("source", SOURCES)):
             for v in getattr(self, name) or ():
                 if v not in allowed:
-                    raise AnalysisError(
-                        f"Filters.{name}: {v!r} is not one of {', '.join(allowed)}"
-                    )
+                    raise AnalysisError(f"Filters.{name}: {v!r} is not one of {', '.join(allowed)}")
         for name in ("since", "until", "as_of"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, dt.datetime):
@@ -160,11 +158,11 @@ def _in(column: str, name: str, values: Iterable[Any], params: dict[str, Any]) -
 def selection(filters: Filters | None) -> tuple[str, dict[str, Any]]:
     """The `as_of` and `sel` CTEs for these filters, and their bound parameters.
 
-        >>> sql, params = selection(Filters(orchestration=("Loan", "Case_Escalation")))
-        >>> "r.orchestration_name IN ($orchestration0, $orchestration1)" in sql
-        True
-        >>> sorted(params)
-        ['as_of', 'orchestration0', 'orchestration1']
+    >>> sql, params = selection(Filters(orchestration=("Loan", "Case_Escalation")))
+    >>> "r.orchestration_name IN ($orchestration0, $orchestration1)" in sql
+    True
+    >>> sorted(params)
+    ['as_of', 'orchestration0', 'orchestration1']
     """
     f = filters or Filters()
     params: dict[str, Any] = {"as_of": f.as_of}

@@ -51,8 +51,8 @@ def throughput(
 ) -> pd.DataFrame:
     """Runs started, completed, canceled and errored per period, orchestration and version.
 
-    `period` is "day", "week" (Monday to Sunday) or "month". Every period from the first to
-    the last with an event is listed (zeros included). `partial` is True for a period the
+    `period` is "day", "week" (Monday to Sunday) or "month". Every period the history covers
+    is listed, zeros included. `partial` is True for a period the
     history (or the filters' window, or `as_of`) covers only in part: the first and the last.
     A run counts as errored in the period of its last change when its status is Error.
 
@@ -61,21 +61,20 @@ def throughput(
     """
     freq = choose("period", period, PERIODS)
     f = filters or Filters()
-    found = query(
-        source, _SQL, f, {"period": period, "since": f.since, "until": f.until}
-    )
+    found = query(source, _SQL, f, {"period": period, "since": f.since, "until": f.until})
     columns = ["period", "orchestration_name", "orchestration_version", *_COUNTS, "partial"]
     if found.empty:
         return pd.DataFrame(columns=columns)
     lo, hi = found["lo"].iloc[0], found["hi"].iloc[0]
     keys = ["orchestration_name", "orchestration_version"]
     # Fill the periods with nothing in them, so plots and sums see the zeros.
-    periods = pd.date_range(found["period"].min(), found["period"].max(), freq=freq)
+    first, last = _period_start(pd.Timestamp(lo), period), _period_start(pd.Timestamp(hi), period)
+    periods = pd.date_range(min(first, found["period"].min()), max(last, found["period"].max()),
+                            freq=freq)  # fmt: skip
     groups = found[keys].drop_duplicates()
     grid = groups.merge(pd.DataFrame({"period": periods}), how="cross")
     out = grid.merge(found.drop(columns=["lo", "hi"]), on=[*keys, "period"], how="left")
     out[_COUNTS] = out[_COUNTS].fillna(0).astype("int64")
-    last = _period_start(pd.Timestamp(hi), period)
     out["partial"] = (out["period"] < lo) | (out["period"] >= last)
     out = out.sort_values(["period", *keys], ignore_index=True)
     return out[columns]
