@@ -332,11 +332,11 @@ def test_assignee_filter_selects_runs_and_their_items(history: HistoryStore) -> 
 
 
 def test_filters_are_checked() -> None:
-    with pytest.raises(AnalysisError, match="Filters.status: 'Done' is not one of InProgress"):
+    with pytest.raises(AnalysisError, match=r"Filters\.status: 'Done' is not one of InProgress"):
         Filters(status="Done")
-    with pytest.raises(AnalysisError, match="Filters.source: 'csv' is not one of live"):
+    with pytest.raises(AnalysisError, match=r"Filters\.source: 'csv' is not one of live"):
         Filters(source="csv")
-    with pytest.raises(AnalysisError, match="Filters.since: expected a datetime"):
+    with pytest.raises(AnalysisError, match=r"Filters\.since: expected a datetime"):
         Filters(since="2026-01-01")  # type: ignore[arg-type]
     with pytest.raises(AnalysisError, match="no orchestration is in both"):
         Filters(orchestration="Loan") & Filters(orchestration="Other")
