@@ -191,7 +191,12 @@ class HistoryStore:
         return int(self.con.execute("SELECT coalesce(max(seq), 0) FROM log").fetchall()[0][0])
 
     def run_count(self) -> int:
-        found = self.con.execute("SELECT count(DISTINCT instance_id) FROM log").fetchall()
+        """Runs ever started here: those in the log, and those archived out of it (so that
+        new run ids never repeat an archived one; see orchlab.analysis.archive)."""
+        found = self.con.execute(
+            "SELECT count(DISTINCT instance_id) + coalesce((SELECT CAST(value AS BIGINT) "
+            "FROM orchlab_meta WHERE key = 'archived_runs'), 0) FROM log"
+        ).fetchall()
         return int(found[0][0])
 
     def definitions(self) -> list[tuple[str, int, str, dict[str, Any]]]:
