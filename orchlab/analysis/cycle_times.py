@@ -68,7 +68,7 @@ ORDER BY {order}
 _DURATIONS_SQL = """
 SELECT {keys}, x.end_date, {duration} AS seconds
 FROM ({rows}) AS x
-ORDER BY {keys_plain}, x.end_date
+ORDER BY {order}, x.end_date
 """
 
 
@@ -133,12 +133,15 @@ def durations(
 ) -> pd.DataFrame:
     """Every completed run, stage, step or work item's duration: one row each (for plots).
 
-    Columns: the group keys of `cycle_times` at that level, end_date and seconds.
+    Columns: the group keys of `cycle_times` at that level, end_date and seconds (stages in
+    definition order).
     """
     cte, exprs, rows = _level(level, (), None)
     sql = _DURATIONS_SQL.format(
         keys=", ".join(exprs),
-        keys_plain=", ".join(exprs),
+        order=", ".join(
+            ["x.orchestration_name", "x.position", *exprs] if level == "stage" else exprs
+        ),
         duration=_DURATION,
         rows=rows,
     )

@@ -31,7 +31,7 @@ def duration_text(seconds: float | None) -> str:
     """A duration for people: '0s', '45s', '25m', '3h 04m', '2d 5h'."""
     if seconds is None or seconds != seconds:
         return "-"
-    s = int(round(seconds))
+    s = round(seconds)
     if s < 60:
         return f"{s}s"
     if s < 3600:
