@@ -13,7 +13,14 @@ SQL in its docstring. Durations are seconds.
 from orchlab.analysis.bottlenecks import backlog, bottlenecks, work_in_progress
 from orchlab.analysis.cycle_times import cycle_times, durations, time_split
 from orchlab.analysis.filters import Filters
-from orchlab.analysis.paths import fault_paths, outcomes, rework, transitions
+from orchlab.analysis.paths import (
+    directly_follows,
+    fault_paths,
+    outcomes,
+    rework,
+    start_end_steps,
+    transitions,
+)
 from orchlab.analysis.stalled import open_work_items, stalled_runs, stalled_work_items
 from orchlab.analysis.throughput import throughput
 
@@ -22,6 +29,7 @@ __all__ = [
     "backlog",
     "bottlenecks",
     "cycle_times",
+    "directly_follows",
     "durations",
     "fault_paths",
     "open_work_items",
@@ -29,6 +37,7 @@ __all__ = [
     "rework",
     "stalled_runs",
     "stalled_work_items",
+    "start_end_steps",
     "throughput",
     "time_split",
     "transitions",

@@ -10,10 +10,20 @@ from __future__ import annotations
 
 import pandas as pd
 
-from orchlab.analysis._sql import STAGES, Source, query, shows_sql
+from orchlab.analysis._sql import STAGES, STEPS, Source, quantile, query, seconds, shows_sql
 from orchlab.analysis.filters import Filters
 
-__all__ = ["LOG_FACTS", "START", "END", "transitions", "outcomes", "fault_paths", "rework"]
+__all__ = [
+    "LOG_FACTS",
+    "START",
+    "END",
+    "transitions",
+    "outcomes",
+    "fault_paths",
+    "rework",
+    "directly_follows",
+    "start_end_steps",
+]
 
 START = "$Start"  # the element a path begins at (as in orchlab.render.markup)
 END = "$End"  # where a run that completed without an explicit End element went
@@ -161,3 +171,56 @@ def rework(source: Source, filters: Filters | None = None) -> pd.DataFrame:
     and most_entries (by one run).
     """
     return query(source, _REWORK_SQL, filters, ctes=(STAGES,))
+
+
+_DFG_SQL = """
+, done AS (
+    SELECT run_id, step_name, end_date,
+           lag(step_name) OVER (PARTITION BY run_id ORDER BY end_date, start_date, step_name)
+               AS previous,
+           lag(end_date) OVER (PARTITION BY run_id ORDER BY end_date, start_date, step_name)
+               AS previous_end
+    FROM steps WHERE status = 'Completed'
+)
+SELECT previous AS source, step_name AS target, count(*) AS count,
+       {median} AS median_seconds, avg({gap}) AS mean_seconds
+FROM done WHERE previous IS NOT NULL
+GROUP BY 1, 2
+ORDER BY count DESC, 1, 2
+"""
+
+_ENDS_SQL = """
+, ranked AS (  -- the order of directly_follows: by completion, then start, then name
+    SELECT step_name,
+           row_number() OVER (PARTITION BY run_id ORDER BY end_date, start_date, step_name)
+               AS from_start,
+           row_number() OVER (PARTITION BY run_id
+                              ORDER BY end_date DESC, start_date DESC, step_name DESC)
+               AS from_end
+    FROM steps WHERE status = 'Completed'
+)
+SELECT 'start' AS side, step_name, count(*) AS runs FROM ranked WHERE from_start = 1 GROUP BY 2
+UNION ALL
+SELECT 'end', step_name, count(*) FROM ranked WHERE from_end = 1 GROUP BY 2
+ORDER BY 1 DESC, runs DESC, 2
+"""
+
+
+@shows_sql(_DFG_SQL)
+def directly_follows(source: Source, filters: Filters | None = None) -> pd.DataFrame:
+    """The performance directly-follows graph of completed steps (as process mining tools
+    draw it): how often one step completed right after another in a run, and the median
+    and mean seconds between the two completions.
+
+    Columns: source, target, count, median_seconds, mean_seconds.
+    """
+    gap = seconds("previous_end", "end_date")
+    sql = _DFG_SQL.format(median=quantile(gap, 0.5), gap=gap)
+    return query(source, sql, filters, ctes=(STEPS,))
+
+
+@shows_sql(_ENDS_SQL)
+def start_end_steps(source: Source, filters: Filters | None = None) -> pd.DataFrame:
+    """Which step completes first and which last in each run, counted: side ("start" or
+    "end"), step_name, runs."""
+    return query(source, _ENDS_SQL, filters, ctes=(STEPS,))

@@ -365,3 +365,21 @@ def test_works_on_a_plain_duckdb_connection(history: HistoryStore) -> None:
         oa.stalled_runs("history.duckdb")  # type: ignore[arg-type]
     with pytest.raises(AnalysisError, match="does not follow the schema"):
         oa.stalled_runs(duckdb.connect())
+
+
+def test_directly_follows_and_start_end_steps(history: HistoryStore) -> None:
+    case = Filters(orchestration="Case_Escalation", source="live")
+    dfg = oa.directly_follows(history, case)
+    # A: Score 09:00, Triage_review 10:00, Notify 10:00, CSM 12:00, Engineering 14:00, Close
+    # 15:00; B: Score 09:30, Triage 11:30, Escalation 13:30, Notify 13:30; C: Score only.
+    edges = {(r.source, r.target): (r.count, r.median_seconds) for r in dfg.itertuples()}
+    assert edges[("Score", "Triage_review")] == (2, H)  # A 1 h, B 2 h: the lower
+    assert edges[("Engineering_fix", "Confirm_close")] == (1, H)
+    assert edges[("Escalation_review", "Notify")] == (1, 0.0)
+    ends = oa.start_end_steps(history, case)
+    assert rows(ends, "side", "step_name", "runs") == [
+        ("start", "Score", 3),
+        ("end", "Confirm_close", 1),
+        ("end", "Notify", 1),
+        ("end", "Score", 1),
+    ]
