@@ -26,10 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import orchlab.analysis as oa  # noqa: E402
-from orchlab.analysis.eventlog import event_log  # noqa: E402
 from history import cache_path  # noqa: E402
+
+import orchlab.analysis as oa  # noqa: E402
 from orchlab.analysis import Filters  # noqa: E402
+from orchlab.analysis.eventlog import event_log  # noqa: E402
 from orchlab.store import HistoryStore  # noqa: E402
 
 VIEWS = ("runs", "stage_runs", "step_runs", "work_items")
