@@ -136,7 +136,7 @@ def main() -> None:
                 log, start_timestamp_key=start, aggregation_measure="median"
             ),
             pd_act,
-        ),  # fmt: skip
+        ),
         "performance DFG": (lambda: pm4py.discover_performance_dfg(log), pd_dfg),
         "start/end activities": (
             lambda: (pm4py.get_start_activities(log), pm4py.get_end_activities(log)),
