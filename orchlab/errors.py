@@ -25,6 +25,7 @@ __all__ = [
     "StoreLocked",
     "SchemaVersionError",
     "RenderError",
+    "AnalysisError",
 ]
 
 
@@ -134,3 +135,10 @@ class SchemaVersionError(StoreError):
 
 class RenderError(OrchlabError, RuntimeError):
     """A diagram could not be drawn (e.g. Graphviz's `dot` program is missing)."""
+
+
+# --- analysis ------------------------------------------------------------------------------------
+
+
+class AnalysisError(OrchlabError, ValueError):
+    """An analysis asked for something the history or its arguments cannot give; says what."""

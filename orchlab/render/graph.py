@@ -20,6 +20,7 @@ from orchlab.definition.model import Orchestration
 from orchlab.errors import RenderError
 from orchlab.render.markup import EdgeMarkup, Markup, NodeMarkup, RunPicture, markup
 from orchlab.render.styles import (
+    BADGE_COLOR,
     DETAIL_SIZE,
     EDGE_ATTRS,
     GRAPH_ATTRS,
@@ -127,6 +128,13 @@ def _node_label(node: NodeMarkup) -> str:
     title = "<BR/>".join(f"<B>{_esc(t)}</B>" for t in _wrapped(node.title, 28))
     head = " ".join(p for p in (_esc(icon), title, _esc(status)) if p)
     parts = [head, *_small(list(node.lines)), *_small(list(node.notes), italic=True)]
+    if node.badge:
+        # On the darkest fills the badge is white: red on red cannot be read.
+        dark = node_style(node.kind, node.state).get("fontcolor") == "white"
+        parts.append(
+            f'<FONT COLOR="{"white" if dark else BADGE_COLOR}" POINT-SIZE="{DETAIL_SIZE + 1}">'
+            f"<B>{_esc(node.badge)}</B></FONT>"
+        )
     return "<" + "<BR/>".join(parts) + ">"
 
 
@@ -188,6 +196,18 @@ def _legend(m: Markup) -> str:
         cells.append(
             f'<TR><TD><FONT COLOR="{attrs["color"]}">{_esc(arrow)}</FONT></TD>'
             f'<TD ALIGN="LEFT">{_esc(text)}</TD></TR>'
+        )
+    for state, text in m.heat:
+        if state == "badge":
+            cells.append(
+                f'<TR><TD><FONT COLOR="{BADGE_COLOR}"><B>⚠</B></FONT></TD>'
+                f'<TD ALIGN="LEFT">{_esc(text)}</TD></TR>'
+            )
+            continue
+        attrs = node_style("background", state)
+        cells.append(
+            f'<TR><TD BGCOLOR="{attrs["fillcolor"]}" COLOR="{attrs["color"]}" BORDER="1">'
+            f'</TD><TD ALIGN="LEFT">{_esc(text)}</TD></TR>'
         )
     if m.painted:
         attrs = edge_style("next", "taken")

@@ -76,6 +76,7 @@ class NodeMarkup:
     state: str = "default"
     stage: str | None = None  # id of the stage box it sits in
     tooltip: str = ""
+    badge: str = ""  # a warning line in the badge colour (e.g. "⚠ 3 stalled")
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,9 @@ class EdgeMarkup:
     state: str = "default"  # default, taken, untaken
     ltail: str | None = None  # stage box the edge leaves from
     lhead: str | None = None  # stage box the edge goes into
+    source: str = ""  # element names it joins (START, IMPLICIT_END or a missing target too)
+    target: str = ""
+    outcome: str | None = None  # the outcome's name on an outcome edge
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,7 @@ class Markup:
     edges: tuple[EdgeMarkup, ...]
     painted: bool = False
     kinds: frozenset[str] = field(default_factory=frozenset)  # node and edge kinds used
+    heat: tuple[tuple[str, str], ...] = ()  # (state, text) rows of a statistics legend
 
 
 # --- ids ------------------------------------------------------------------------------------------
@@ -339,7 +344,12 @@ def markup(orch: Orchestration, picture: RunPicture | None = None) -> Markup:
     missing: dict[str, str] = {}  # connector targets that are not elements -> node id
 
     def connect(
-        source: str, to: Connector | None, kind: str, label: str = "", detail: str = ""
+        source: str,
+        to: Connector | None,
+        kind: str,
+        label: str = "",
+        detail: str = "",
+        outcome: str | None = None,
     ) -> None:
         tail, ltail = outlet.get(source, ("start", None))
         target = IMPLICIT_END if to is None else to.target
@@ -365,7 +375,11 @@ def markup(orch: Orchestration, picture: RunPicture | None = None) -> Markup:
                 and picture.element_status.get(source) == "Completed"
             )
             state = "taken" if went else "untaken"
-        edges.append(EdgeMarkup(tail, head, kind, label, detail, state, ltail, lhead))
+        edges.append(
+            EdgeMarkup(
+                tail, head, kind, label, detail, state, ltail, lhead, source, target, outcome
+            )
+        )
 
     if orch.first is not None:
         connect(START, Connector(orch.first), "next")
@@ -377,7 +391,9 @@ def markup(orch: Orchestration, picture: RunPicture | None = None) -> Markup:
                 connect(name, element.on_fault, "fault", "fault")
         elif isinstance(element, Decision):
             for out in element.outcomes:
-                connect(name, out.next, "outcome", label_of(out), describe(out.conditions))
+                connect(
+                    name, out.next, "outcome", label_of(out), describe(out.conditions), out.name
+                )
             connect(name, element.default, "default", element.default_label or "Default Outcome")
 
     for target, mid in missing.items():

@@ -32,6 +32,9 @@ __all__ = [
     "edge_style",
     "DETAIL_SIZE",
     "TITLE_SIZE",
+    "HEAT",
+    "FLOW_WIDTHS",
+    "BADGE_COLOR",
 ]
 
 # Helvetica first for SVG in browsers; fontconfig maps it to Liberation/DejaVu on Debian.
@@ -96,8 +99,16 @@ NODE_STATES = (
     "Error",
     "Discontinued",
     "Waiting",
+    *(f"heat{i}" for i in range(6)),
 )
-EDGE_STATES = ("default", "taken", "untaken")
+# Statistics diagrams: time as heat (heat0 = no time, heat5 = the slowest fifth), edge counts
+# as width (flow0 = never taken), stalled work as a badge.
+HEAT = ("#f5f5f5", "#fff3c4", "#fdd98a", "#fbb061", "#f3784c", "#d7301f")
+FLOW_WIDTHS = ("1", "1.4", "2.2", "3.2", "4.6")
+BADGE_COLOR = "#c62828"
+HEAT_STATES = tuple(f"heat{i}" for i in range(len(HEAT)))
+FLOW_STATES = tuple(f"flow{i}" for i in range(len(FLOW_WIDTHS)))
+EDGE_STATES = ("default", "taken", "untaken", *FLOW_STATES)
 
 # --- the pieces the table is made of -----------------------------------------------------------
 
@@ -197,6 +208,13 @@ _STATE_OVERLAY: dict[str, dict[str, str]] = {
     },
 }
 # Stages are big boxes around the steps: paler fills than a step in the same state.
+for _i, _fill in enumerate(HEAT):
+    _STATE_OVERLAY[f"heat{_i}"] = {
+        "fillcolor": _fill,
+        "color": "#8d6e63" if _i else "#bdbdbd",
+        "penwidth": "1.4",
+        "fontcolor": "white" if _i == len(HEAT) - 1 else "#212121",
+    }
 _STAGE_FILLS = {
     "NotStarted": "#fafafa",
     "InProgress": "#eef5fd",
@@ -255,10 +273,18 @@ def _build() -> dict[str, dict[str, dict[str, str]]]:
             if kind == "stage" and state in _STAGE_FILLS:
                 attrs["fillcolor"] = _STAGE_FILLS[state]
                 attrs["penwidth"] = str(min(float(attrs.get("penwidth", "1")), 2.0))
+            elif kind == "stage" and state.startswith("heat"):
+                # A stage box is big: its heat is its border, its fill stays pale.
+                attrs.update(fillcolor="#fbfbfb", color=attrs["fillcolor"], penwidth="3",
+                             fontcolor="#212121")  # fmt: skip
+                if state == "heat0":
+                    attrs["color"] = "#bdbdbd"
             table[kind][state] = attrs
     for kind, base in _EDGE_BASE.items():
         taken = _overlay(base, _EDGE_BASE["taken"]) | _EDGE_TAKEN_OWN.get(kind, {})
         table[kind] = {"default": dict(base), "taken": taken, "untaken": base | _EDGE_UNTAKEN}
+        for i, width in enumerate(FLOW_WIDTHS):
+            table[kind][f"flow{i}"] = base | ({"penwidth": width} if i else _EDGE_UNTAKEN)
     return table
 
 

@@ -76,6 +76,8 @@ def _first_line(text: str) -> str:
 # Files open for writing in this process: DuckDB would let two stores share one file, and
 # two engines on it would write the same ids (a re-run notebook cell).
 _WRITERS: dict[Path, weakref.ref[HistoryStore]] = {}
+ARCHIVED_MAX_RUN = "archived_max_run"  # orchlab_meta: the highest run number archived away
+ARCHIVED_MAX_SEQ = "archived_max_seq"  # ... and the highest log seq: new rows come after both
 _ALLOWED = frozenset({"SELECT", "EXPLAIN"})  # what store.sql and store.execute run
 _REQUIRED = ("log", "log_open", "definitions", "definition_steps", "users", "runs_open")
 
@@ -195,10 +197,17 @@ class HistoryStore:
                 f"history file {self.path or 'memory'} is damaged: table {missing[0]} is missing; "
                 "restore a backup or a snapshot"
             )
-        self._log_seq = int(
-            self.con.execute("SELECT coalesce(max(seq), 0) FROM log").fetchall()[0][0]
-        )
+        self._log_seq = self._log_end()
         self._done = int(self._meta("materialized_seq") or 0)
+
+    def _log_end(self) -> int:
+        """The highest seq ever written: the log's, or that of rows archived out of it."""
+        top = self.con.execute(
+            "SELECT greatest(coalesce((SELECT max(seq) FROM log), 0), coalesce((SELECT "
+            "TRY_CAST(value AS BIGINT) FROM orchlab_meta WHERE key = ?), 0))",
+            [ARCHIVED_MAX_SEQ],
+        ).fetchall()
+        return int(top[0][0])
 
     def _tables(self) -> set[str]:
         found = self.con.execute("SELECT table_name FROM information_schema.tables").fetchall()
@@ -263,6 +272,12 @@ class HistoryStore:
         if sidecar is not None:
             # Written after each commit, without fsync: it may lag the file, never lead it.
             sidecar.write_text(str(self._log_seq), encoding="ascii")
+
+    def resync(self) -> None:
+        """Read the log's end again after rows were added to it in bulk (an import)."""
+        self._log_seq = self._log_end()
+        if not self.read_only:
+            self._acknowledge()
 
     def refresh(self) -> None:
         """Fold the log rows appended since the last refresh into the current-state tables.
@@ -411,8 +426,10 @@ class HistoryStore:
         return int(found[0][0])
 
     def run_count(self) -> int:
-        """The highest native run number (R000042 -> 42): new runs continue after it."""
-        return self._native_max("runs", "R")
+        """The highest native run number (R000042 -> 42), archived runs included: new runs
+        continue after it (see orchlab.analysis.archive)."""
+        archived = self._meta(ARCHIVED_MAX_RUN)
+        return max(self._native_max("runs", "R"), int(archived) if archived else 0)
 
     def record_count(self) -> int:
         """The highest native record number (REC000007 -> 7)."""

@@ -286,8 +286,10 @@ _RECORDS = Entity(
 APPENDED: dict[str, tuple[str, str]] = {
     "outbox": (
         "seq BIGINT, timestamp TIMESTAMP, orchestration_instance_id VARCHAR, "
+        "orchestration_name VARCHAR, "
         'work_item_id VARCHAR, "to" JSON, subject VARCHAR, body VARCHAR, source VARCHAR',
-        "SELECT seq, timestamp, instance_id, work_item_id, payload::JSON->'$.notify.to', "
+        "SELECT seq, timestamp, instance_id, orchestration_name, work_item_id, "
+        "payload::JSON->'$.notify.to', "
         "payload::JSON->>'$.notify.subject', payload::JSON->>'$.notify.body', source "
         f"FROM tail WHERE {_ASSIGN} AND (payload::JSON->'$.notify') IS NOT NULL",
     ),

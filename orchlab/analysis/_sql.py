@@ -1,0 +1,163 @@
+"""What every analysis shares: where it runs, the SQL helpers, the as-of views of the tables.
+
+Each analysis is one SQL text in DuckDB's dialect (so issue 11 can run it on Spark through
+SQLGlot); the few functions whose spelling differs between engines are made here only:
+`seconds()` and `quantile()`.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import duckdb
+import pandas as pd
+
+from orchlab.analysis.filters import Filters, selection
+from orchlab.errors import AnalysisError
+from orchlab.store.history import HistoryStore
+
+__all__ = [
+    "Source",
+    "connection",
+    "query",
+    "seconds",
+    "quantile",
+    "STATS",
+    "STAGES",
+    "STEPS",
+    "ITEMS",
+    "shows_sql",
+    "choose",
+]
+
+Source = HistoryStore | duckdb.DuckDBPyConnection
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def connection(source: Source) -> duckdb.DuckDBPyConnection:
+    """The DuckDB connection of a HistoryStore, or the connection itself."""
+    if isinstance(source, HistoryStore):
+        source.refresh()  # the tables then hold every row the log has
+        return source.con
+    if isinstance(source, duckdb.DuckDBPyConnection):
+        return source
+    raise AnalysisError(
+        f"expected a HistoryStore or a DuckDB connection to analyse, got {type(source).__name__}"
+    )
+
+
+def seconds(start: str, end: str) -> str:
+    """SQL for the seconds from `start` to `end` (milliseconds kept)."""
+    return f"date_diff('millisecond', {start}, {end}) / 1000.0"
+
+
+def quantile(expr: str, q: float) -> str:
+    """SQL for the q-quantile of `expr`: nearest rank, so always a value that occurred.
+
+    One place to swap it (e.g. for `approx_quantile` on a very large history, or Spark's
+    `percentile_disc`): results are exact and stable, so checked numbers never sit between
+    two values.
+    """
+    return f"quantile_disc({expr}, {q})"
+
+
+def STATS(expr: str) -> str:
+    """count, mean, median, p90, p99 and max of a duration expression, as SQL select items."""
+    return (
+        f"count({expr}) AS count, avg({expr}) AS mean, {quantile(expr, 0.5)} AS median, "
+        f"{quantile(expr, 0.9)} AS p90, {quantile(expr, 0.99)} AS p99, max({expr}) AS max"
+    )
+
+
+# The tables as of `as_of.t`, for the selected runs. Ends after `t` are not seen yet; a stage
+# or step left open by a run that closed (a canceled run's stage) ends with its run.
+STAGES = """stages AS (
+    SELECT s.id, sel.run_id, sel.orchestration_name, sel.orchestration_version,
+           s.name AS stage_name, s.position, s.start_date,
+           CASE WHEN s.end_date <= a.t THEN s.end_date ELSE sel.completed_date END AS end_date,
+           CASE WHEN s.end_date <= a.t THEN s.status
+                WHEN sel.completed_date IS NOT NULL THEN sel.status
+                ELSE 'InProgress' END AS status
+    FROM stage_runs s JOIN sel ON sel.run_id = s.orchestration_instance_id CROSS JOIN as_of a
+    WHERE s.start_date <= a.t
+)"""
+STEPS = """steps AS (
+    SELECT s.id, sel.run_id, s.stage_instance_id, sel.orchestration_name,
+           sel.orchestration_version, s.orchestration_stage_name AS stage_name,
+           s.name AS step_name, s.label, s.step_type, s.start_date,
+           CASE WHEN s.end_date <= a.t THEN s.end_date ELSE sel.completed_date END AS end_date,
+           CASE WHEN s.end_date <= a.t THEN s.status
+                WHEN sel.completed_date IS NOT NULL THEN sel.status
+                ELSE 'InProgress' END AS status
+    FROM step_runs s JOIN sel ON sel.run_id = s.orchestration_instance_id CROSS JOIN as_of a
+    WHERE s.start_date <= a.t
+)"""
+ITEMS = """items AS (
+    SELECT w.id, sel.run_id, sel.orchestration_name, sel.orchestration_version, w.step_name,
+           w.label, w.assignee_id, w.assignee_type, w.owner_id, w.created_date,
+           CASE WHEN w.completed_date <= a.t THEN w.completed_date END AS completed_date,
+           CASE WHEN w.completed_date <= a.t THEN w.completed_by END AS completed_by,
+           CASE WHEN w.completed_date <= a.t THEN 'Completed' ELSE 'Assigned' END AS status
+    FROM work_items w JOIN sel ON sel.run_id = w.orchestration_instance_id CROSS JOIN as_of a
+    WHERE w.created_date <= a.t{items_where}
+)"""
+_ITEMS_ASSIGNEE = (
+    "\n      AND (w.assignee_id = $assignee OR w.owner_id = $assignee OR "
+    "(w.completed_by = $assignee AND w.completed_date <= a.t))"
+)
+
+
+def query(
+    source: Source,
+    body: str,
+    filters: Filters | None = None,
+    params: Mapping[str, Any] | None = None,
+    *,
+    ctes: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """Run `WITH asof, sel[, ctes...] body` with the filters' parameters and `params`."""
+    sql, bound = sql_text(body, filters, ctes)
+    bound.update(params or {})
+    try:
+        return connection(source).execute(sql, bound).df()
+    except duckdb.CatalogException as error:
+        raise AnalysisError(
+            f"the history does not follow the schema (docs/schema.md): {error}"
+        ) from None
+
+
+def sql_text(
+    body: str, filters: Filters | None = None, ctes: tuple[str, ...] = ()
+) -> tuple[str, dict[str, Any]]:
+    """The whole SQL text of an analysis and its parameters (to read, or run elsewhere)."""
+    f = filters or Filters()
+    head, bound = selection(f)
+    items_where = _ITEMS_ASSIGNEE if f.assignee is not None else ""
+    parts = [head, *(c.replace("{items_where}", items_where) for c in ctes)]
+    return "WITH " + ",\n".join(parts) + "\n" + textwrap.dedent(body).strip(), bound
+
+
+def shows_sql(*texts: str) -> Callable[[F], F]:
+    """Append the SQL an analysis runs to its docstring, so help() shows it."""
+
+    def decorate(fn: F) -> F:
+        shown = "\n\n".join(textwrap.indent(textwrap.dedent(t).strip(), "        ") for t in texts)
+        fn.__doc__ = (fn.__doc__ or "").rstrip() + (
+            "\n\n    SQL (after the `as_of` and `sel` CTEs of `orchlab.analysis.filters`)::\n\n"
+            + shown
+            + "\n"
+        )
+        return fn
+
+    return decorate
+
+
+def choose(name: str, value: str, allowed: Mapping[str, Any] | tuple[str, ...]) -> Any:
+    """`allowed[value]` (or `value` if it is in the tuple); AnalysisError naming the choices."""
+    if value not in allowed:
+        raise AnalysisError(
+            f"{name}={value!r}: expected one of {', '.join(repr(a) for a in allowed)}"
+        )
+    return allowed[value] if isinstance(allowed, Mapping) else value

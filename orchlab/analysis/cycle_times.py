@@ -1,0 +1,216 @@
+"""Cycle times of runs, stages, steps and work items; where the time goes (people or not).
+
+Durations are seconds. Percentiles are nearest-rank (`orchlab.analysis._sql.quantile`):
+always a duration that occurred.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from orchlab.analysis._sql import (
+    ITEMS,
+    STAGES,
+    STATS,
+    STEPS,
+    Source,
+    choose,
+    query,
+    seconds,
+    shows_sql,
+)
+from orchlab.analysis.filters import Filters
+from orchlab.analysis.throughput import PERIODS
+
+__all__ = ["cycle_times", "durations", "time_split", "LEVELS"]
+
+# level -> (CTE, its rows as "x", the group keys, the extra keys one may add with `by`)
+_LEVELS: dict[str, tuple[str, str, tuple[str, ...], tuple[str, ...]]] = {
+    "run": (
+        "",
+        "SELECT orchestration_name, orchestration_version, source, created_date AS start_date, "
+        "completed_date AS end_date, run_id AS id FROM sel WHERE status = 'Completed'",
+        ("orchestration_name", "orchestration_version"),
+        ("source",),
+    ),
+    "stage": (
+        STAGES,
+        "SELECT * FROM stages WHERE status = 'Completed'",
+        ("orchestration_name", "stage_name"),
+        ("orchestration_version",),
+    ),
+    "step": (
+        STEPS,
+        "SELECT * FROM steps WHERE status = 'Completed'",
+        ("orchestration_name", "stage_name", "step_name", "step_type"),
+        ("orchestration_version",),
+    ),
+    "work_item": (
+        ITEMS,
+        "SELECT *, created_date AS start_date, completed_date AS end_date FROM items "
+        "WHERE status = 'Completed'",
+        ("orchestration_name", "step_name", "label"),
+        ("orchestration_version", "assignee_type", "assignee_id", "owner_id", "completed_by"),
+    ),
+}
+LEVELS = tuple(_LEVELS)
+_DURATION = seconds("x.start_date", "x.end_date")
+
+_STATS_SQL = """
+SELECT {keys}, {stats}
+FROM ({rows}) AS x
+GROUP BY {group}
+ORDER BY {order}
+"""
+
+_DURATIONS_SQL = """
+SELECT {keys}, x.end_date, {duration} AS seconds
+FROM ({rows}) AS x
+ORDER BY {order}, x.end_date
+"""
+
+
+def _level(level: str, by: Sequence[str], period: str | None) -> tuple[str, list[str], str]:
+    cte, rows, keys, extra = choose("level", level, _LEVELS)
+    for key in by:
+        choose(f"by (level {level!r})", key, extra + keys)
+    group = [*keys, *(k for k in by if k not in keys)]
+    exprs = [f"x.{k}" for k in group]
+    if period is not None:
+        choose("period", period, PERIODS)
+        exprs.insert(0, "date_trunc($period, x.end_date) AS period")
+        group.insert(0, "period")
+    return cte, exprs, rows
+
+
+def _sql(level: str, by: Sequence[str], period: str | None) -> tuple[str, tuple[str, ...]]:
+    cte, exprs, rows = _level(level, by, period)
+    positions = [str(i + 1) for i in range(len(exprs))]
+    # Stages in definition order within each orchestration (and period), not by name.
+    order = positions
+    if level == "stage":
+        first = 2 if period else 1
+        order = [*positions[:first], "min(x.position)", *positions[first:]]
+    sql = _STATS_SQL.format(
+        keys=", ".join(exprs),
+        stats=STATS(_DURATION),
+        rows=rows,
+        group=", ".join(positions),
+        order=", ".join(order),
+    )
+    return sql, (cte,) if cte else ()
+
+
+@shows_sql(_STATS_SQL, *(f"-- {lvl}: {rows}" for lvl, (_, rows, _, _) in _LEVELS.items()))
+def cycle_times(
+    source: Source,
+    filters: Filters | None = None,
+    *,
+    level: str = "stage",
+    by: Sequence[str] = (),
+    period: str | None = None,
+) -> pd.DataFrame:
+    """count, mean, median, p90, p99 and max seconds of what completed, per group.
+
+    Args:
+        level: "run" (Completed runs, per orchestration and version), "stage" (Completed
+            stage runs, per orchestration and stage), "step" (Completed step runs, per
+            stage, step and step_type: InteractiveStep time waits on a person, the others
+            are automated) or "work_item" (completed work items, per step and label).
+        by: more group keys: "orchestration_version" (stage, step, work_item), "source"
+            (run), "assignee_type", "assignee_id", "owner_id", "completed_by" (work_item).
+        period: "day", "week" or "month": a trend, grouped by the period each one ended in.
+    """
+    sql, ctes = _sql(level, tuple(by), period)
+    return query(source, sql, filters, {"period": period} if period else None, ctes=ctes)
+
+
+@shows_sql(_DURATIONS_SQL)
+def durations(
+    source: Source, filters: Filters | None = None, *, level: str = "stage"
+) -> pd.DataFrame:
+    """Every completed run, stage, step or work item's duration: one row each (for plots).
+
+    Columns: the group keys of `cycle_times` at that level, end_date and seconds (stages in
+    definition order).
+    """
+    cte, exprs, rows = _level(level, (), None)
+    sql = _DURATIONS_SQL.format(
+        keys=", ".join(exprs),
+        order=", ".join(
+            ["x.orchestration_name", "x.position", *exprs] if level == "stage" else exprs
+        ),
+        duration=_DURATION,
+        rows=rows,
+    )
+    return query(source, sql, filters, ctes=(cte,) if cte else ())
+
+
+# Union of intervals ("islands"): steps sorted by start; a new island starts where a step
+# starts after every earlier one has ended. Done once over all steps (busy) and once over
+# interactive ones (a person), per stage run.
+_SPLIT = """
+, spans AS (
+    SELECT s.stage_instance_id, s.start_date, coalesce(s.end_date, a.t) AS end_date, g.grp
+    FROM steps s CROSS JOIN as_of a
+    JOIN (SELECT 'busy' AS grp UNION ALL SELECT 'person') AS g
+      ON g.grp = 'busy' OR s.step_type = 'InteractiveStep'
+),
+marked AS (
+    SELECT *, CASE WHEN start_date <= max(end_date) OVER (
+                  PARTITION BY stage_instance_id, grp ORDER BY start_date, end_date
+                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+              THEN 0 ELSE 1 END AS new_island
+    FROM spans
+),
+islands AS (
+    SELECT *, sum(new_island) OVER (
+                  PARTITION BY stage_instance_id, grp ORDER BY start_date, end_date
+                  ROWS UNBOUNDED PRECEDING) AS island
+    FROM marked
+),
+covered AS (
+    SELECT stage_instance_id,
+           sum(CASE WHEN grp = 'busy' THEN secs ELSE 0 END) AS busy,
+           sum(CASE WHEN grp = 'person' THEN secs ELSE 0 END) AS person
+    FROM (SELECT stage_instance_id, grp, island, {island} AS secs
+          FROM islands GROUP BY stage_instance_id, grp, island) AS i
+    GROUP BY stage_instance_id
+),
+split AS (
+    SELECT st.orchestration_name, st.stage_name, st.position, {elapsed} AS elapsed,
+           coalesce(c.person, 0) AS person, coalesce(c.busy - c.person, 0) AS automated
+    FROM stages st CROSS JOIN as_of a LEFT JOIN covered c ON c.stage_instance_id = st.id
+)
+SELECT {keys}, count(*) AS stage_runs, sum(elapsed) AS elapsed_seconds,
+       sum(person) AS person_seconds, sum(automated) AS automated_seconds,
+       sum(elapsed) - sum(person) - sum(automated) AS other_seconds,
+       sum(person) / nullif(sum(elapsed), 0) AS person_share
+FROM split
+GROUP BY {keys}
+ORDER BY orchestration_name{order}
+""".format(
+    island=seconds("min(start_date)", "max(end_date)"),
+    elapsed=seconds("st.start_date", "coalesce(st.end_date, a.t)"),
+    keys="{keys}",
+    order="{order}",
+)
+
+
+@shows_sql(_SPLIT)
+def time_split(
+    source: Source, filters: Filters | None = None, *, level: str = "stage"
+) -> pd.DataFrame:
+    """Where the time goes: waiting for a person versus automated work versus neither.
+
+    Over every stage run as of `filters.as_of` (open ones until then): `person_seconds`
+    while at least one interactive step was open (a work item waiting), `automated_seconds`
+    while only background or external steps ran, `other_seconds` while no step ran
+    (waiting for an entry condition, an event or a record change). level "stage" sums per
+    orchestration and stage; "run" per orchestration (a run is its stages back to back).
+    """
+    keys = choose("level", level, {"stage": "orchestration_name, stage_name", "run": None})
+    sql = _SPLIT.format(keys=keys or "orchestration_name", order=", min(position)" if keys else "")
+    return query(source, sql, filters, ctes=(STAGES, STEPS))
