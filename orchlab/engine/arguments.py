@@ -6,6 +6,7 @@ argument never reaches the log (and never surfaces as a raw TypeError from deep 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +15,8 @@ from orchlab.errors import EngineError
 from orchlab.limits import MAX_NAME
 
 __all__ = ["name_arg", "data_arg", "text_arg"]
+
+_CONTROL = re.compile(r"[\x00-\x1f]")
 
 
 def _a(value: Any) -> str:
@@ -29,7 +32,7 @@ def name_arg(value: Any, call: str, what: str, *, optional: bool = False) -> Any
         not isinstance(value, str)
         or not value.strip()
         or len(value) > MAX_NAME
-        or any(ord(c) < 32 for c in value)
+        or _CONTROL.search(value) is not None
     ):
         shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
         raise EngineError(

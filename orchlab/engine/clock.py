@@ -62,6 +62,12 @@ class Ids:
         self.counter += 1
         return f"{self.prefix}{self.counter:06d}"
 
+    def note(self, given: str) -> None:
+        """An id given by a caller in this shape: later ids continue after it."""
+        digits = given[len(self.prefix) :]
+        if given.startswith(self.prefix) and digits.isdigit():
+            self.counter = max(self.counter, int(digits))
+
     def issued_since(self, counter: int) -> tuple[str, ...]:
         """The ids handed out after `counter` was read (e.g. the runs one call started)."""
         return tuple(f"{self.prefix}{n:06d}" for n in range(counter + 1, self.counter + 1))

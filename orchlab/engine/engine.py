@@ -157,6 +157,7 @@ class Engine(Starts):
             state.records.clear()  # read again from the store when needed
         state.seq = self.store.max_seq()
         self.ids.counter = self.store.run_count()
+        self._record_ids.counter = self.store.record_count()
         touched = {r.instance_id for r in pending if r.instance_id}
         for run_id in touched:
             run = state.runs.pop(run_id, None)

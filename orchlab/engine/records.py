@@ -67,9 +67,12 @@ class Starts(WorkItems):
             raise EngineError(f"record {id!r} already exists; expected a new id")
         first = self.ids.counter
         with self._call():
-            rid = id
-            while rid is None or (id is None and rid in self.state.records):
-                rid = self._record_ids.next()  # skip ids that were given explicitly
+            if id is None:
+                # New ids continue after the highest stored or given one: never taken.
+                rid = self._record_ids.next()
+            else:
+                rid = id
+                self._record_ids.note(id)
             data = dict(fields or {})
             self._emit(
                 Kind.CREATE_RECORD,
