@@ -181,9 +181,18 @@ def background(
     after: str | Iterable[str] | None = None,
     when: Any = None,
     description: str = "",
+    asynchronous: bool = False,
 ) -> BackgroundStep:
+    """A background step running `flow`; `asynchronous=True`: it finishes in a later call."""
     return BackgroundStep(
-        name, flow, label, _entry(after, when), _refs(inputs), _refs(outputs), description
+        name,
+        flow,
+        label,
+        _entry(after, when),
+        _refs(inputs),
+        _refs(outputs),
+        description,
+        asynchronous,
     )
 
 
@@ -235,6 +244,7 @@ def external(
     when: Any = None,
     timeout: float = 30.0,
     description: str = "",
+    asynchronous: bool = False,
 ) -> ExternalStep:
     return ExternalStep(
         name,
@@ -245,6 +255,7 @@ def external(
         _refs(outputs),
         timeout,
         description,
+        asynchronous,
     )
 
 

@@ -231,6 +231,9 @@ class BackgroundStep:
     inputs: tuple[tuple[str, Any], ...] = ()
     outputs: tuple[tuple[str, str], ...] = ()  # flow output -> orchestration variable
     description: str = ""
+    # Salesforce's "run asynchronously": the step starts now and finishes in a later call
+    # (Engine.run_step / finish_step), staying InProgress meanwhile.
+    asynchronous: bool = False
 
     def __post_init__(self) -> None:
         _mapping(self, "inputs")
@@ -272,6 +275,7 @@ class ExternalStep:
     outputs: tuple[tuple[str, str], ...] = ()
     timeout: float = 30.0  # seconds
     description: str = ""
+    asynchronous: bool = False  # started now, finished by a later call (a callback)
 
     def __post_init__(self) -> None:
         _mapping(self, "inputs")

@@ -25,7 +25,7 @@ their defaults are left out, so a hand-written file stays short::
       - stage: Triage
         steps:
           - background: Score     # background: flow | interactive: screen | external: action
-            flow: score_case
+            flow: score_case      # (async: true: it finishes in a later call)
             inputs: {amount: {ref: $Record.Amount}}
             outputs: {score: case_score}       # flow output -> orchestration variable
           - interactive: Triage_review
@@ -249,10 +249,10 @@ _K["start"] = Kind(
 
 # --- the tables: file keys in the order they are written ------------------------------------
 _IO = "after=entry:after when=entry:rule inputs:map outputs:outputs"
-_BACKGROUND = f"background=name flow label {_IO} description"
+_BACKGROUND = f"background=name flow label {_IO} description async=asynchronous:flag"
 _INTERACTIVE = f"interactive=name screen assignee:assignee label {_IO} context=context_record:value"
 _INTERACTIVE += " notify=notification:notify done_when=exit:rule description"
-_EXTERNAL = f"external=name action label {_IO} timeout:number description"
+_EXTERNAL = f"external=name action label {_IO} timeout:number description async=asynchronous:flag"
 _K["steps"] = listing(
     {
         "background": (m.BackgroundStep, spec(_BACKGROUND, _K)),

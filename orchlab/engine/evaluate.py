@@ -26,7 +26,7 @@ from orchlab.engine.plan import Plan, Scope
 from orchlab.engine.state import Row, Run, StageRun, State, StepRun
 from orchlab.engine.status import Kind, RunStatus, Status, WorkItemStatus
 
-__all__ = ["Evaluation", "StepFailed"]
+__all__ = ["AUTOMATED", "Evaluation", "StepFailed", "step_outputs"]
 
 _new_row = tuple.__new__
 
@@ -48,7 +48,7 @@ class StepFailed(Exception):
 AUTOMATED = "automated-process"  # the actor of background and external steps (Salesforce's)
 
 
-def _outputs(result: Any, where: str) -> dict[str, Any]:
+def step_outputs(result: Any, where: str) -> dict[str, Any]:
     """A flow's result as step outputs: a mapping of run data the history can keep as it is."""
     if result is None:
         return {}
@@ -301,16 +301,23 @@ class Evaluation:
             inputs = plan.inputs(step.inputs, scope)
         except Exception as exc:
             raise StepFailed(f"step {step.name!r} inputs: {exc}") from None
-        self._emit_step(Kind.START_STEP, run, stage_run, step_run, Status.IN_PROGRESS)
         if isinstance(step, InteractiveStep):
+            self._emit_step(Kind.START_STEP, run, stage_run, step_run, Status.IN_PROGRESS)
             self._create_work_item(plan, run, stage_run, step, scope, inputs)
             return
+        if step.asynchronous:  # it waits, InProgress, for run_step or finish_step
+            payload = {"async": True, "inputs": inputs}
+            self._emit_step(
+                Kind.START_STEP, run, stage_run, step_run, Status.IN_PROGRESS, payload=payload
+            )
+            return
+        self._emit_step(Kind.START_STEP, run, stage_run, step_run, Status.IN_PROGRESS)
         where = f"step {step.name!r}"
         if isinstance(step, ExternalStep):
             result = self._call_flow(step.action, FlowKind.ACTION, inputs, where, step.timeout)
         else:
             result = self._call_flow(step.flow, FlowKind.FLOW, inputs, where)
-        self._complete_step(run, stage_run, step_run, step, _outputs(result, where), AUTOMATED)
+        self._complete_step(run, stage_run, step_run, step, step_outputs(result, where), AUTOMATED)
 
     def _complete_step(
         self,

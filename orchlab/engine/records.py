@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from orchlab.definition.model import Orchestration, RecordTrigger, TriggerEvent
 from orchlab.definition.values import conforms
 from orchlab.engine.arguments import data_arg, name_arg
+from orchlab.engine.async_steps import AsyncSteps
 from orchlab.engine.clock import Ids
 from orchlab.engine.errors import EngineError, NotFound
 from orchlab.engine.plan import Plan, Scope
 from orchlab.engine.state import Run
 from orchlab.engine.status import Kind, RunStatus
-from orchlab.engine.work import WorkItems
 from orchlab.people.rights import Right, require
 
 __all__ = ["RecordChange", "Starts"]
@@ -27,7 +27,7 @@ class RecordChange(NamedTuple):
     rechecked: tuple[str, ...]
 
 
-class Starts(WorkItems):
+class Starts(AsyncSteps):
     """How runs begin, and the records that start them: a part of `Engine`."""
 
     plans: dict[tuple[str, int], Plan]

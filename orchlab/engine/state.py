@@ -62,7 +62,17 @@ class WorkItem:
 
 
 class StepRun:
-    __slots__ = ("ended", "error", "id", "name", "outputs", "started", "status", "work_item")
+    __slots__ = (
+        "ended",
+        "error",
+        "id",
+        "name",
+        "outputs",
+        "pending",
+        "started",
+        "status",
+        "work_item",
+    )
 
     def __init__(self, id: str, name: str) -> None:
         self.id = id
@@ -73,6 +83,8 @@ class StepRun:
         self.outputs: dict[str, Any] = {}
         self.error: str | None = None
         self.work_item: str | None = None
+        # An asynchronous step waiting to finish: the inputs it started with (else None).
+        self.pending: dict[str, Any] | None = None
 
 
 class StageRun:
@@ -321,8 +333,12 @@ class State:
         step.status = status if status.__class__ is Status else STATUS_OF[status]
         if row.kind == Kind.START_STEP:
             step.started = row.timestamp
+            payload = row.payload
+            if payload is not None and payload.get("async"):
+                step.pending = payload.get("inputs", {})
         else:
             step.ended = row.timestamp
+            step.pending = None
             if row.kind == Kind.FAIL_STEP:
                 step.error = row.comments
 
@@ -330,6 +346,7 @@ class State:
         step = self._step(row)
         step.status = Status.COMPLETED
         step.ended = row.timestamp
+        step.pending = None
         payload = row.payload or {}
         step.outputs = payload.get("outputs", {})
         run = self.runs[row.instance_id]  # type: ignore[index]

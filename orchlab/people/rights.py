@@ -8,6 +8,7 @@ here, so the command line and the apps inherit the same rules.
 |---|---|
 | change the directory, deploy or activate a definition | admins, SYSTEM |
 | cancel, suspend, resume a run; reassign a work item | admins, SYSTEM |
+| finish an asynchronous step (run_step, finish_step) | admins, SYSTEM (the worker or integration) |
 | start a run, create or update a record, publish an orchestration event | any user, SYSTEM |
 | complete a work item | its user, a member of its group or queue (for a routed item: the member it was routed to), admins, SYSTEM |
 """  # noqa: E501 - a table
@@ -33,13 +34,22 @@ class Right(StrEnum):
     SUSPEND = "suspend runs"
     RESUME = "resume runs"
     REASSIGN = "reassign work items"
+    STEPS = "finish asynchronous steps"
     START = "start runs"
     RECORDS = "create or update records"
     EVENTS = "publish orchestration events"
 
 
 ADMIN_ONLY = frozenset(
-    {Right.DIRECTORY, Right.DEPLOY, Right.CANCEL, Right.SUSPEND, Right.RESUME, Right.REASSIGN}
+    {
+        Right.DIRECTORY,
+        Right.DEPLOY,
+        Right.CANCEL,
+        Right.SUSPEND,
+        Right.RESUME,
+        Right.REASSIGN,
+        Right.STEPS,
+    }
 )
 
 
