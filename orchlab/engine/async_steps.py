@@ -121,4 +121,3 @@ class AsyncSteps(WorkItems):
             if run.status is RunStatus.IN_PROGRESS:
                 self._advance(run)
         return run
-

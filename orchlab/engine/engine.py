@@ -74,6 +74,7 @@ class Engine(Starts):
         self._triggers: dict[str, list[Plan]] = {}  # object -> active record-triggered plans
         self.state = State(lambda name, version: self.plans[(name, version)])
         self._pending: list[Row] = []
+        self._committed: list[Row] = []  # the rows of the last commit (see `recent`)
         self._extra: list[tuple[str, list[Any]]] = []
         self._now = self.clock.now()  # one timestamp per engine call: its rows share it
         self._depth = 0
@@ -140,9 +141,21 @@ class Engine(Starts):
                 for r in self._pending
                 if r.kind in (Kind.START_WORK_ITEM, Kind.REASSIGN_WORK_ITEM)
             )
-        self._pending = []
+        self._committed, self._pending = self._pending, []
         self._extra = []
         self.state.release_records()
+
+    def recent(self, after: int) -> list[Row]:
+        """The rows this engine emitted after seq `after`, while it still holds them: those of
+        the calls since the last commit (inside `batch()`) and of that commit. A simulation
+        reads what each call did from here, without querying the store."""
+        rows = self._pending if self._pending else self._committed
+        if not rows or rows[0].seq > after + 1:
+            rows = [*self._committed, *self._pending]
+        start = len(rows)
+        while start > 0 and rows[start - 1].seq > after:
+            start -= 1
+        return rows[start:]
 
     def _discard(self) -> None:
         # Forget uncommitted rows and rebuild the runs they touched from what is stored.

@@ -440,21 +440,28 @@ def refresh(con: duckdb.DuckDBPyConnection, done: int, upto: int) -> None:
     costs a millisecond or more, and a typical engine call adds only a few kinds of rows.
     """
     run = con.execute
+    # A view, not a copy: each statement reads only the columns it needs, and the seq range
+    # lets the scan skip the rest of the log (the numbers are ints: safe to write inline).
     run(
-        "CREATE OR REPLACE TEMP TABLE tail AS SELECT * FROM log WHERE seq > ? AND seq <= ?",
-        [done, upto],
+        "CREATE OR REPLACE TEMP VIEW tail AS SELECT * FROM log "
+        f"WHERE seq > {int(done)} AND seq <= {int(upto)}"
     )
     kinds = {k for (k,) in run("SELECT DISTINCT kind FROM tail").fetchall()}
-    temps = ["tail"]
+    temps = []
 
     def fold(e: Entity) -> None:
         run(f"CREATE OR REPLACE TEMP TABLE f_{e.name} AS {_folded(e)}")
         temps.append(f"f_{e.name}")
 
-    closed: list[tuple[str]] = []
+    closed = False
     if kinds & _RUN_ROW_KINDS:
         fold(_RUNS)  # runs first: which of them closed decides where their parts go
-        closed = run(f"SELECT id FROM f_runs WHERE status IN {CLOSED}").fetchall()
+        run(
+            "CREATE OR REPLACE TEMP TABLE closed_now AS SELECT id FROM f_runs "
+            f"WHERE status IN {CLOSED}"
+        )
+        temps.append("closed_now")
+        closed = run("SELECT count(*) FROM closed_now").fetchall()[0][0] > 0
         run("DELETE FROM runs_open WHERE id IN (SELECT id FROM f_runs)")
         still_open = f"NOT coalesce(status IN {CLOSED}, false)"
         run(f"INSERT INTO runs_open SELECT * FROM f_runs WHERE {still_open}")
@@ -467,22 +474,14 @@ def refresh(con: duckdb.DuckDBPyConnection, done: int, upto: int) -> None:
         ):
             if kinds & affected:
                 fold(e)
-                run(f"DELETE FROM {e.name}_open WHERE id IN (SELECT id FROM f_{e.name})")
-                run(f"INSERT INTO {e.name}_open SELECT * FROM f_{e.name}")
+                _store_folded(con, e, closed)
+            elif closed:
+                _close_untouched(con, e)
         run(
             "INSERT INTO log_open SELECT * FROM tail "
             "WHERE instance_id IN (SELECT id FROM runs_open)"
         )
-    if closed:  # parts of runs that just closed move to the closed half, once
-        run("CREATE OR REPLACE TEMP TABLE closed_now AS SELECT id FROM f_runs "
-            f"WHERE status IN {CLOSED}")  # fmt: skip
-        temps.append("closed_now")
-        for e in ENTITIES[1:]:
-            run(
-                f"INSERT INTO {e.name}_closed SELECT * FROM {e.name}_open "
-                f"WHERE {e.run} IN (SELECT id FROM closed_now)"
-            )
-            run(f"DELETE FROM {e.name}_open WHERE {e.run} IN (SELECT id FROM closed_now)")
+    if closed:
         run("DELETE FROM log_open WHERE instance_id IN (SELECT id FROM closed_now)")
     if kinds & {"CreateRecord", "UpdateRecord"}:
         fold(_RECORDS)
@@ -503,6 +502,7 @@ def refresh(con: duckdb.DuckDBPyConnection, done: int, upto: int) -> None:
         run(f"INSERT INTO decision_outcomes {APPENDED['decision_outcomes'][1]}")
     for temp in temps:
         run(f"DROP TABLE {temp}")
+    run("DROP VIEW tail")
 
 
 _STAGE_ROW_KINDS = {"StartStage", "EndStage", "DiscontinueStage", "FailStage"} | {
@@ -517,3 +517,22 @@ _RUN_ROW_KINDS = (
     | _STEP_ROW_KINDS
     | _ITEM_ROW_KINDS
 )
+
+
+def _store_folded(con: duckdb.DuckDBPyConnection, e: Entity, closed: bool) -> None:
+    """Folded rows to their half: the closed one if their run closed in this fold (written
+    once, not first to the open half), and the run's untouched open rows with them."""
+    con.execute(f"DELETE FROM {e.name}_open WHERE id IN (SELECT id FROM f_{e.name})")
+    if not closed:
+        con.execute(f"INSERT INTO {e.name}_open SELECT * FROM f_{e.name}")
+        return
+    ended = f"{e.run} IN (SELECT id FROM closed_now)"
+    con.execute(f"INSERT INTO {e.name}_open SELECT * FROM f_{e.name} WHERE NOT ({ended})")
+    con.execute(f"INSERT INTO {e.name}_closed SELECT * FROM f_{e.name} WHERE {ended}")
+    _close_untouched(con, e)
+
+
+def _close_untouched(con: duckdb.DuckDBPyConnection, e: Entity) -> None:
+    ended = f"{e.run} IN (SELECT id FROM closed_now)"
+    con.execute(f"INSERT INTO {e.name}_closed SELECT * FROM {e.name}_open WHERE {ended}")
+    con.execute(f"DELETE FROM {e.name}_open WHERE {ended}")
