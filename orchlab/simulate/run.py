@@ -31,6 +31,7 @@ class Simulation:
 
     engine: Engine
     report: SimulationReport
+    scenario: Scenario
 
     @property
     def store(self) -> HistoryStore:
@@ -100,7 +101,7 @@ def simulate(
             current = engine.deploy(timed, by=SYSTEM)
         deployed.append(current)
     report = Simulator(engine, clock, scenario, deployed, progress=progress).run()
-    return Simulation(engine, report)
+    return Simulation(engine, report, scenario)
 
 
 def _stand_in_people(orchs: list[Orchestration], scenario: Scenario, engine: Engine) -> None:

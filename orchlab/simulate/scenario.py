@@ -15,11 +15,13 @@ A scenario is plain data, written in YAML beside a definition (every key optiona
     people:
       working_hours: {days: [mon, tue, wed, thu, fri], from: "09:00", to: "17:00"}  # or null: 24/7
       team_size: 2                   # stand-in members per group or queue the directory lacks
+      capacity: 1                    # work items a person works on at a time
       teams: {Underwriting: 3}
       extra: {Underwriting: 1}       # more people in a queue (a what-if)
       absences: {bob: [[12, 20]]}    # days from the start
-    response:                        # a person's time to answer, in working time
-      default: {median: 4h, spread: 0.8}   # lognormal; or {mean: 4h} (exponential), or 4h
+    response:                        # a person's time on one item once they start it (working
+      default: {median: 1h, spread: 0.8}   # time; items wait for a free person); lognormal, or
+                                     # {mean: 1h} (exponential), or 1h
       Approve_loan: {median: 30h}    # by step name, or by assignee (queue, group, user)
     answers:                         # what people enter (default: every required field, validly)
       Approve_loan: {approved: {choice: {true: 0.8, false: 0.2}}}
@@ -72,6 +74,7 @@ class ScenarioError(OrchlabError, ValueError):
 
 _UNITS = {"s": 1 / 3600, "m": 1 / 60, "h": 1.0, "d": 24.0, "w": 168.0}
 _DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([smhdw])\s*$")
+DEFAULT_START = dt.datetime(2026, 1, 5, 8, 0)  # a Monday morning
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TOP_KEYS = (
     "days",
@@ -140,6 +143,7 @@ class People:
     day_start: float = 9.0  # hours
     day_end: float = 17.0
     team_size: int = 2
+    capacity: int = 1  # work items a person works on at a time
     teams: Mapping[str, int] = field(default_factory=dict)
     extra: Mapping[str, int] = field(default_factory=dict)
     absences: Mapping[str, tuple[tuple[float, float], ...]] = field(default_factory=dict)
@@ -164,12 +168,12 @@ class Admins:
 @dataclass(frozen=True, slots=True)
 class Scenario:
     days: float = 30.0
-    start: dt.datetime = dt.datetime(2026, 1, 5, 8, 0)
+    start: dt.datetime = DEFAULT_START
     seed: int = 7
     arrivals: Mapping[str, Arrivals] = field(default_factory=dict)
     people: People = field(default_factory=People)
     response: Mapping[str, Duration] = field(
-        default_factory=lambda: {"default": Duration(4.0, 0.8)}
+        default_factory=lambda: {"default": Duration(1.0, 0.8)}
     )
     answers: Mapping[str, Mapping[str, Dist]] = field(default_factory=dict)
     steps: Mapping[str, StepTiming] = field(default_factory=dict)
@@ -182,7 +186,7 @@ class Scenario:
             self.response.get(step)
             or (self.response.get(assignee) if assignee else None)
             or self.response.get("default")
-            or Duration(4.0, 0.8)
+            or Duration(1.0, 0.8)
         )
 
 
@@ -300,18 +304,18 @@ def scenario_from_dict(data: Any, source: str = "scenario") -> Scenario:
     r = _Reader(problems)
     top = r.mapping(data, source, _TOP_KEYS)
     days = r.number(top.get("days"), f"{source}: days", 30.0)
-    start = top.get("start", Scenario.start)
+    start = top.get("start", DEFAULT_START)
     if isinstance(start, str):
         try:
             start = dt.datetime.fromisoformat(start)
         except ValueError:
             r.fail(f"{source}: start", "a date and time such as 2026-01-05 08:00", start)
-            start = Scenario.start
+            start = DEFAULT_START
     elif isinstance(start, dt.date) and not isinstance(start, dt.datetime):
         start = dt.datetime.combine(start, dt.time(8))
     elif not isinstance(start, dt.datetime):
         r.fail(f"{source}: start", "a date and time such as 2026-01-05 08:00", start)
-        start = Scenario.start
+        start = DEFAULT_START
     if start.tzinfo is not None:
         start = start.astimezone(dt.UTC).replace(tzinfo=None)
     seed = top.get("seed", 7)
@@ -341,14 +345,14 @@ def scenario_from_dict(data: Any, source: str = "scenario") -> Scenario:
     p = r.mapping(
         top.get("people"),
         f"{source}: people",
-        ("working_hours", "team_size", "teams", "extra", "absences"),
+        ("working_hours", "team_size", "capacity", "teams", "extra", "absences"),
     )
     people = _people(r, p, f"{source}: people")
     response = {
         str(k): r.duration(v, f"{source}: response.{k}")
         for k, v in r.mapping(top.get("response"), f"{source}: response").items()
     }
-    response.setdefault("default", Duration(4.0, 0.8))
+    response.setdefault("default", Duration(1.0, 0.8))
     answers = {
         str(k): r.dists(v, f"{source}: answers.{k}")
         for k, v in r.mapping(top.get("answers"), f"{source}: answers").items()
@@ -387,8 +391,8 @@ def scenario_from_dict(data: Any, source: str = "scenario") -> Scenario:
 
 
 def _people(r: _Reader, p: dict[str, Any], where: str) -> People:
-    working: frozenset[int] | None = People.working_days
-    day_start, day_end = People.day_start, People.day_end
+    working: frozenset[int] | None = frozenset(range(5))  # Monday to Friday
+    day_start, day_end = 9.0, 17.0
     if "working_hours" in p and p["working_hours"] is None:
         working = None
     elif "working_hours" in p:
@@ -422,7 +426,8 @@ def _people(r: _Reader, p: dict[str, Any], where: str) -> People:
             r.fail(f"{where}.absences.{person}", "a list of [from_day, to_day]", spans)
             continue
         absences[str(person)] = tuple((float(a), float(b)) for a, b in spans)
-    return People(working, day_start, day_end, team_size, teams, extra, absences)
+    capacity = int(r.number(p.get("capacity"), f"{where}.capacity", 1.0, low=1.0))
+    return People(working, day_start, day_end, team_size, capacity, teams, extra, absences)
 
 
 def _clock(r: _Reader, text: Any, where: str, default: float) -> float:

@@ -21,7 +21,6 @@ from orchlab.definition.model import FieldKind, Orchestration, RecordTrigger, Sc
 from orchlab.definition.values import ValueType
 from orchlab.engine import Engine, Kind, RunStatus, Status, VirtualClock, WorkItemStatus
 from orchlab.errors import OrchlabError
-from orchlab.people.directory import Queue
 from orchlab.people.rights import SYSTEM
 from orchlab.simulate.scenario import Arrivals, Scenario
 from orchlab.simulate.stand_ins import matching_text, trigger_values
@@ -88,6 +87,7 @@ class Simulator:
         self.seen = engine.state.seq
         self.versions: dict[str, int] = {}  # work item -> assignment version (reassign bumps)
         self.assigned_at: dict[str, dt.datetime] = {}
+        self.slots: dict[str, list[dt.datetime]] = {}  # person -> when each work slot frees
         self.progressed: dict[str, dt.datetime] = {}  # run -> its last progress
         self.working = scenario.people.working_days
         self.absent = {
@@ -234,14 +234,46 @@ class Simulator:
         self.progressed.pop(run_id or "", None)
 
     def _assign(self, item_id: str | None, assignee: str | None, step: str | None) -> None:
-        if item_id is None:
+        """Book the item with the person who can start on it first; they answer when done.
+
+        People work on `capacity` items at a time, in working hours: an item waits for a
+        free person, so a queue with too few people builds a backlog.
+        """
+        item = self.engine.state.work_items.get(item_id or "")
+        if item is None:
             return
-        version = self.versions.get(item_id, 0) + 1
-        self.versions[item_id] = version
+        version = self.versions.get(item.id, 0) + 1
+        self.versions[item.id] = version
         now = self.clock.now()
-        self.assigned_at[item_id] = now
+        self.assigned_at[item.id] = now
+        if item.owner or item.assignee_type == "User":
+            candidates = [item.owner or item.assignee]
+        else:
+            candidates = list(self.engine.directory.members_of(item.assignee, item.assignee_type))  # type: ignore[arg-type]
+        if not candidates:
+            return  # a team with no one in it: the item waits (an admin may reassign it)
+        best: tuple[dt.datetime, int, str, int] | None = None
+        for person in candidates:
+            slots = self.slots.setdefault(person, [now] * self.scenario.people.capacity)
+            slot = min(range(len(slots)), key=slots.__getitem__)
+            start = self._available(person, max(now, slots[slot]))
+            key = (start, 0, person, slot)  # the earliest start; ties: the first listed
+            if best is None or key[0] < best[0]:
+                best = key
+        start, _, person, slot = best  # type: ignore[misc]
         hours = self.scenario.response_for(step or "", assignee).draw(self.people_rng)
-        self.at(self._after_working(now, hours), "answer", (item_id, version))
+        done = self._after_working(start, hours)
+        self.slots[person][slot] = done
+        self.at(done, "answer", (item.id, version, person))
+
+    def _available(self, person: str, when: dt.datetime) -> dt.datetime:
+        """When the person can next work at or after `when` (back from an absence)."""
+        for _ in range(20):
+            back = self._back(person, when)
+            if back == when:
+                return when
+            when = back
+        return when
 
     # --- people ------------------------------------------------------------------------------
 
@@ -280,8 +312,8 @@ class Simulator:
         ends = [b for a, b in self.absent.get(person, ()) if a <= when < b]
         return max(ends) if ends else when
 
-    def _answer(self, arg: tuple[str, int]) -> None:
-        item_id, version = arg
+    def _answer(self, arg: tuple[str, int, str]) -> None:
+        item_id, version, person = arg
         engine = self.engine
         item = engine.state.work_items.get(item_id)
         if item is None or item.status is not WorkItemStatus.ASSIGNED:
@@ -291,23 +323,8 @@ class Simulator:
         run = engine.state.runs[item.run_id]
         if run.stage is None or run.stage.steps[item.step_name].status is not Status.IN_PROGRESS:
             return
-        now = self.clock.now()
-        if item.owner or item.assignee_type == "User":
-            person = item.owner or item.assignee
-            if not self._present(person, now):  # type: ignore[arg-type]
-                self.at(max(self._back(person, now), now + _HOUR), "answer", arg)  # type: ignore[arg-type]
-                return
-        else:
-            members = engine.directory.members_of(item.assignee, item.assignee_type)  # type: ignore[arg-type]
-            present = [m for m in members if self._present(m, now)]
-            if not present:
-                returns = [self._back(m, now) for m in members] or [now + 24 * _HOUR]
-                self.at(max(min(returns), now + _HOUR), "answer", arg)
-                return
-            person = self.people_rng.choice(present)
         screen = run.plan.screens[item.screen]
-        values = self._values(screen, item.step_name)
-        engine.complete_work_item(item_id, person, values)  # type: ignore[arg-type]
+        engine.complete_work_item(item_id, person, self._values(screen, item.step_name))
         self.report.answered += 1
 
     def _values(self, screen: Screen, step: str) -> dict[str, Any]:
@@ -407,9 +424,9 @@ class Simulator:
             ]
             members = [m for q in teams for m in q.members]
         else:
+            if item.owner is None:
+                return None  # a pool item: any member who is there takes it anyway
             members = list(directory.members_of(item.assignee, item.assignee_type))
-            if isinstance(directory.queues.get(item.assignee), Queue) and item.owner is None:
-                return None  # a pool item: anyone present takes it anyway
         choices = [m for m in dict.fromkeys(members) if m != waiting_on and self._present(m, now)]
         if waiting_on is not None and self._present(waiting_on, now):
             return None  # the person is here: the item is just slow
