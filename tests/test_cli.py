@@ -241,3 +241,32 @@ def test_snapshot_copies_a_history(tmp_path: Path, capsys) -> None:
     assert "with 8 runs" in capsys.readouterr().out
     assert main(["snapshot", "--history", str(db), str(tmp_path / "copy.duckdb")]) == 1
     assert "already exists" in capsys.readouterr().err
+
+
+def test_simulate_then_report(tmp_path: Path, capsys) -> None:
+    loan_file = save(loan(), tmp_path / "loan.yaml")
+    db = str(tmp_path / "sim.duckdb")
+    args = ["--per-day", "12", "--days", "10", "--seed", "3", "--history", db]
+    assert main(["simulate", str(loan_file), *args]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"simulated 10 days in {db}: ") and "runs started" in out
+    html = tmp_path / "report" / "index.html"
+    assert main(["report", "--history", db, "--html", str(html), "--stalled-after", "2d"]) == 0
+    text = capsys.readouterr().out
+    for title in ("Runs", "Stalled runs (no progress for 2d 0h)", "Throughput per week",
+                  "Bottlenecks", "Backlog"):  # fmt: skip
+        assert title in text
+    page = html.read_text()
+    assert page.count("<svg") >= 1 and "data:image/png;base64," in page
+    with pytest.raises(SystemExit) as usage:  # argparse refuses it, with the usage line
+        main(["report", "--history", db, "--stalled-after", "soon"])
+    assert usage.value.code == 2 and "expected a duration" in capsys.readouterr().err
+
+
+def test_simulate_refuses_a_bad_scenario(tmp_path: Path, capsys) -> None:
+    loan_file = save(loan(), tmp_path / "loan.yaml")
+    bad = tmp_path / "s.yaml"
+    bad.write_text("days: many\narrivals: {Loan: {per_day: 2}}\n")
+    db = tmp_path / "sim.duckdb"
+    assert main(["simulate", str(loan_file), "--scenario", str(bad), "--history", str(db)]) == 1
+    assert "days: expected a number; got 'many'" in capsys.readouterr().err

@@ -8,6 +8,8 @@
     orchlab complete R000001-W1 --user sam --value documents_complete=true
     orchlab show R000001                         where a run stands, its path and timeline
     orchlab render --run R000001 -o run.svg      a run's state drawn (open or closed)
+    orchlab simulate examples/loan.yaml --per-day 20 --days 90 --history sim.duckdb
+    orchlab report --history sim.duckdb --html report.html
 
 Commands that change something take `--as USER`; `--history FILE` (default
 $ORCHLAB_HISTORY or orchlab.duckdb) names the history; reading commands refuse a missing file.
@@ -20,7 +22,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from orchlab.cli import design, history, runs
+from orchlab.cli import analyse, design, history, runs
 from orchlab.cli.common import CommandError, close_opened
 
 __all__ = ["main", "build_parser"]
@@ -36,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     design.add_commands(sub)
     runs.add_commands(sub)
     history.add_commands(sub)
+    analyse.add_commands(sub)
     return parser
 
 

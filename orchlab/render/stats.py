@@ -158,6 +158,12 @@ class Heatmap:
 
         return render(self.markup, path, format, legend=True)
 
+    def svg(self) -> str:
+        """The drawing as SVG text (needs Graphviz's `dot`)."""
+        from orchlab.render.graph import pipe, to_graph
+
+        return pipe(to_graph(self.markup, legend=True), "svg").decode("utf-8")
+
 
 def heatmap(orch: Orchestration, stats: DiagramStats, *, metric: str = "median") -> Heatmap:
     """The orchestration painted with statistics (see the module docstring)."""

@@ -20,7 +20,7 @@ A scenario is plain data, written in YAML beside a definition (every key optiona
       extra: {Underwriting: 1}       # more people in a queue (a what-if)
       absences: {bob: [[12, 20]]}    # days from the start
     response:                        # a person's time on one item once they start it (working
-      default: {median: 1h, spread: 0.8}   # time; items wait for a free person); lognormal, or
+      default: {median: 30m, spread: 0.8}  # time; items wait for a free person); lognormal, or
                                      # {mean: 1h} (exponential), or 1h
       Approve_loan: {median: 30h}    # by step name, or by assignee (queue, group, user)
     answers:                         # what people enter (default: every required field, validly)
@@ -65,6 +65,7 @@ __all__ = [
     "Scenario",
     "load_scenario",
     "scenario_from_dict",
+    "hours_of",
 ]
 
 
@@ -173,7 +174,7 @@ class Scenario:
     arrivals: Mapping[str, Arrivals] = field(default_factory=dict)
     people: People = field(default_factory=People)
     response: Mapping[str, Duration] = field(
-        default_factory=lambda: {"default": Duration(1.0, 0.8)}
+        default_factory=lambda: {"default": Duration(0.5, 0.8)}
     )
     answers: Mapping[str, Mapping[str, Dist]] = field(default_factory=dict)
     steps: Mapping[str, StepTiming] = field(default_factory=dict)
@@ -186,7 +187,7 @@ class Scenario:
             self.response.get(step)
             or (self.response.get(assignee) if assignee else None)
             or self.response.get("default")
-            or Duration(1.0, 0.8)
+            or Duration(0.5, 0.8)
         )
 
 
@@ -352,7 +353,7 @@ def scenario_from_dict(data: Any, source: str = "scenario") -> Scenario:
         str(k): r.duration(v, f"{source}: response.{k}")
         for k, v in r.mapping(top.get("response"), f"{source}: response").items()
     }
-    response.setdefault("default", Duration(1.0, 0.8))
+    response.setdefault("default", Duration(0.5, 0.8))
     answers = {
         str(k): r.dists(v, f"{source}: answers.{k}")
         for k, v in r.mapping(top.get("answers"), f"{source}: answers").items()
@@ -436,6 +437,19 @@ def _clock(r: _Reader, text: Any, where: str, default: float) -> float:
         return int(m.group(1)) + int(m.group(2)) / 60
     r.fail(where, "a time such as 09:00", text)
     return default
+
+
+def hours_of(text: str | float) -> float:
+    """Hours in a duration such as "30m", "4h", "2d" or a number of hours; ValueError if not.
+
+    >>> hours_of("2d"), hours_of("30m"), hours_of(1.5)
+    (48.0, 0.5, 1.5)
+    """
+    problems: list[str] = []
+    hours = _Reader(problems).hours(text, "duration", None)
+    if problems or hours is None:
+        raise ValueError(f"expected a duration such as 30m, 4h or 2d; got {text!r}")
+    return hours
 
 
 def load_scenario(path: str | Path) -> Scenario:
