@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -72,8 +73,6 @@ def test_demo_builds_examples_and_a_history(tmp_path: Path, capsys) -> None:
                 str(tmp_path / "yaml"),
                 "--history",
                 str(db),
-                "--runs",
-                "3",
                 "--days",
                 "5",
             ]
@@ -88,6 +87,7 @@ def test_demo_builds_examples_and_a_history(tmp_path: Path, capsys) -> None:
         "employee_onboarding.yaml",
         "loan.yaml",
         "people.yaml",
+        "scenario.yaml",
     ]
     assert "wrote demo history" in out and db.exists()
     assert main(["runs", "--history", str(db)]) == 0
@@ -171,12 +171,12 @@ def test_reading_commands_refuse_a_missing_history(tmp_path: Path, capsys) -> No
 
 def test_demo_never_overwrites_a_history_unless_told(tmp_path: Path, capsys) -> None:
     db = tmp_path / "h.duckdb"
-    assert main(["demo", "--history", str(db), "--runs", "2", "--days", "2"]) == 0
+    assert main(["demo", "--history", str(db), "--days", "2"]) == 0
     before = db.read_bytes()
-    assert main(["demo", "--history", str(db), "--runs", "1", "--days", "1"]) == 1
+    assert main(["demo", "--history", str(db), "--days", "1"]) == 1
     assert "already exists; pass --replace" in capsys.readouterr().err
     assert db.read_bytes() == before
-    assert main(["demo", "--history", str(db), "--runs", "1", "--days", "1", "--replace"]) == 0
+    assert main(["demo", "--history", str(db), "--days", "1", "--replace"]) == 0
     assert "wrote demo history" in capsys.readouterr().out
 
 
@@ -235,10 +235,11 @@ def test_console_script_is_installed() -> None:
 
 def test_snapshot_copies_a_history(tmp_path: Path, capsys) -> None:
     db = tmp_path / "h.duckdb"
-    assert main(["demo", "--history", str(db), "--runs", "2", "--days", "3"]) == 0
-    capsys.readouterr()
+    assert main(["demo", "--history", str(db), "--days", "3"]) == 0
+    made = int(re.search(r"demo history .*: (\d+) runs", capsys.readouterr().out).group(1))
+    assert made > 5
     assert main(["snapshot", "--history", str(db), str(tmp_path / "copy.duckdb")]) == 0
-    assert "with 8 runs" in capsys.readouterr().out
+    assert f"with {made} runs" in capsys.readouterr().out
     assert main(["snapshot", "--history", str(db), str(tmp_path / "copy.duckdb")]) == 1
     assert "already exists" in capsys.readouterr().err
 

@@ -118,8 +118,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
             line += f"; saved {save(orch, out / f'{key}.yaml')}"
         print(line)
     if out:
+        from orchlab.definition.yaml_dialect import yaml_dump
         from orchlab.people.directory_file import save_directory
-        from orchlab.simulate.demo import demo_directory
+        from orchlab.simulate.demo import DEMO_SCENARIO, demo_directory
+
+        scenario_file = out / "scenario.yaml"
+        scenario_file.write_text(
+            "# The demo history's assumptions: orchlab simulate FILE... --scenario scenario.yaml\n"
+            + yaml_dump(DEMO_SCENARIO),
+            encoding="utf-8",
+        )
+        print(f"saved {scenario_file}: the demo's arrivals, people and response times")
 
         people = demo_directory()
         path = save_directory(people, out / "people.yaml")
@@ -157,7 +166,7 @@ def _demo_history(path: Path, args: argparse.Namespace) -> None:
     engine = Engine(HistoryStore(tmp), clock=clock)
     setup_directory(engine)
     deploy_examples(engine)
-    stats = populate(engine, clock, runs_per_process=args.runs, days=args.days)
+    stats = populate(engine, clock, days=args.days)
     engine.store.checkpoint()
     engine.store.close()
     path.with_name(path.name + ".wal").unlink(missing_ok=True)
@@ -200,6 +209,5 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument("--out", help="save the examples and people.yaml in this folder")
     p.add_argument("--history", help="write a demo history database to this DuckDB file")
     p.add_argument("--replace", action="store_true", help="overwrite an existing --history")
-    p.add_argument("--runs", type=int, default=30, help="runs per example process")
     p.add_argument("--days", type=float, default=21.0, help="virtual days of history")
     p.set_defaults(fn=cmd_demo)

@@ -1,14 +1,13 @@
 """A demo world: the example processes, the people who work them, and weeks of history.
 
-`populate()` drives the real engine on a virtual clock: records arrive, runs start,
-scripted people answer their work items after a while. What is still open at the
-end stays open, so analysts have stalled runs and backlogs to find.
+`populate()` simulates `DEMO_SCENARIO` on the real engine: records arrive and runs start,
+people answer in working hours at their own pace (Engineering and Underwriting are slow,
+bob and wes go on holiday), admins reassign what waits on someone away. What is still open
+at the end stays open, so analysts have stalled runs and backlogs to find.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import heapq
 import random
 from decimal import Decimal
 from typing import Any
@@ -17,12 +16,19 @@ from orchlab.definition.examples import EXAMPLES
 from orchlab.definition.model import FieldKind, Screen
 from orchlab.engine import Engine
 from orchlab.engine.clock import VirtualClock
-from orchlab.engine.state import WorkItem
 from orchlab.people.directory import Group, Queue, Routing, User
 from orchlab.people.directory_file import DirectoryFile
 from orchlab.people.rights import SYSTEM
 
-__all__ = ["demo_directory", "setup_directory", "deploy_examples", "answer", "populate", "PEOPLE"]
+__all__ = [
+    "DEMO_SCENARIO",
+    "demo_directory",
+    "setup_directory",
+    "deploy_examples",
+    "answer",
+    "populate",
+    "PEOPLE",
+]
 
 PEOPLE = {
     # username: (display name, admin)
@@ -51,10 +57,49 @@ QUEUES = {
     "HR_Operations": (["cara", "uma"], "pool"),
 }
 GROUPS = {"Customer_Success": ["cara"], "Senior_Underwriters": ["olivia", "dana"]}
-# Mean hours a person takes to answer, per assignee (the slow ones make bottlenecks).
-MEAN_HOURS = {"Engineering": 20.0, "Underwriting": 30.0, "HR_Operations": 16.0, "Facilities": 10.0}
-# People who stop answering after this many days (holidays): what is routed to them stalls.
-ABSENT_FROM_DAY = {"bob": 12.0, "wes": 16.0}
+# The demo's assumptions, as a scenario file would say them (`orchlab demo --out` writes it).
+DEMO_SCENARIO: dict[str, Any] = {
+    "days": 21,
+    "start": "2026-01-05 08:00",
+    "seed": 7,
+    "arrivals": {
+        "Customer_QA_Survey": {
+            "per_day": 1.45,
+            "record": {"create": {"Name": {"choice": ["Site 12", "Site 7", "Site 31"]}}},
+        },
+        "Case_Escalation": {
+            "per_day": 1.45,
+            "record": {
+                "create": {
+                    "CaseNumber": {"integer": [1000, 9999]},
+                    "Amount": {"integer": [100, 2500]},
+                    "Owner": {"choice": ["ada", "dana"]},
+                }
+            },
+        },
+        "Loan": {
+            "per_day": 1.45,
+            "inputs": {
+                "application_id": {"choice": ["APP-1001", "APP-1002", "APP-1003"]},
+                "applicant": {"choice": ["Lee", "Kim", "Ngo", "Ortiz"]},
+                "amount": {"choice": [0, 5000, 20000, 45000, 80000, 120000]},
+            },
+        },
+        "Employee_Onboarding": {
+            "per_day": 1.45,
+            "record": {"create": {"Name": {"choice": ["Ann", "Ben", "Cy", "Di"]}}},
+        },
+    },
+    "people": {"absences": {"bob": [[12, 21]], "wes": [[16, 21]]}},
+    "response": {
+        "default": {"median": "30m", "spread": 0.8},
+        "Engineering": {"median": "3h", "spread": 0.6},
+        "Underwriting": {"median": "4h", "spread": 0.6},
+        "HR_Operations": {"median": "2h", "spread": 0.6},
+        "Facilities": {"median": "90m", "spread": 0.6},
+    },
+    "admins": {"reassign_after": "4d", "cancel_after": "30d", "holds": {"rate": 0.03, "for": "1d"}},
+}
 
 
 def demo_directory() -> DirectoryFile:
@@ -96,106 +141,17 @@ def answer(screen: Screen, rng: random.Random, reject: float = 0.0) -> dict[str,
     return values
 
 
-def _who(engine: Engine, item: WorkItem, rng: random.Random, away: set[str]) -> str | None:
-    """Who answers: the assignee or routed owner, else a member who is not away (None: nobody)."""
-    if item.owner or item.assignee_type == "User":
-        person = item.owner or item.assignee
-        return None if person in away else person
-    members = engine.directory.members_of(item.assignee, item.assignee_type)  # type: ignore[arg-type]
-    present = [m for m in members if m not in away]
-    return rng.choice(present) if present else None
+def populate(engine: Engine, clock: VirtualClock, *, days: float | None = None) -> dict[str, int]:
+    """Simulate the demo scenario on `engine` (its people and the examples set up first)."""
+    import dataclasses
 
+    from orchlab.simulate.run import simulate
+    from orchlab.simulate.scenario import scenario_from_dict
 
-def populate(
-    engine: Engine,
-    clock: VirtualClock,
-    *,
-    runs_per_process: int = 30,
-    days: float = 21.0,
-    seed: int = 7,
-) -> dict[str, int]:
-    """Start runs of every example over `days` and let scripted people work them."""
-    rng = random.Random(seed)
-    start = clock.now()
-    end = start + dt.timedelta(days=days)
-    queue: list[tuple[dt.datetime, int, str, Any]] = []
-    counter = 0
-
-    def at(when: dt.datetime, what: str, arg: Any) -> None:
-        nonlocal counter
-        counter += 1
-        heapq.heappush(queue, (when, counter, what, arg))
-
-    for name in EXAMPLES:
-        for _ in range(runs_per_process):
-            at(start + dt.timedelta(minutes=round(rng.uniform(0, days * 24 * 60))), "arrive", name)
-    scheduled: set[str] = set()
-    done = 0
-    source, engine.store.source = engine.store.source, "simulated"  # marks the log rows
-    try:
-        with engine.batch():
-            while queue and queue[0][0] <= end:
-                when, _, what, arg = heapq.heappop(queue)
-                clock.set(max(when, clock.now()))
-                if what == "arrive":
-                    _arrive(engine, arg, rng)
-                else:
-                    item = engine.state.work_items.get(arg)
-                    if item is not None and item.status == "Assigned":
-                        elapsed = clock.now() - start
-                        away = {
-                            p for p, d in ABSENT_FROM_DAY.items() if elapsed >= dt.timedelta(days=d)
-                        }
-                        who = _who(engine, item, rng, away)
-                        if who is None:
-                            continue  # its person is on holiday: the item waits
-                        screen = engine.state.runs[item.run_id].plan.screens[item.screen]
-                        engine.complete_work_item(item.id, who, answer(screen, rng, reject=0.2))
-                        done += 1
-                for item in engine.work_items():
-                    if item.id not in scheduled:
-                        scheduled.add(item.id)
-                        mean = MEAN_HOURS.get(item.assignee or "", 6.0) * 60
-                        delay = dt.timedelta(minutes=5 + round(rng.expovariate(1 / mean)))
-                        at(clock.now() + delay, "work", item.id)
-    finally:
-        engine.store.source = source
-    return {"runs": engine.store.run_count(), "work_items_completed": done}
-
-
-def _arrive(engine: Engine, name: str, rng: random.Random) -> None:
-    if name == "customer_qa_survey":
-        rid = engine.create_record(
-            "Installation__c",
-            {"Name": f"Site {rng.randint(1, 999)}", "Status": "Scheduled"},
-            by=SYSTEM,
-        ).id
-        engine.update_record(rid, {"Status": "Completed"}, by=SYSTEM)
-    elif name == "case_escalation":
-        owner = rng.choice(["ada", "dana"])
-        rid = engine.create_record(
-            "Case",
-            {
-                "CaseNumber": f"{rng.randint(1000, 9999)}",
-                "Severity": "Low",
-                "Owner": owner,
-                "Amount": rng.randint(100, 2500),
-            },
-            by=SYSTEM,
-        ).id
-        engine.update_record(rid, {"Severity": "High"}, by=SYSTEM)
-    elif name == "loan":
-        amount = Decimal(rng.choice([0, 5_000, 20_000, 45_000, 80_000, 120_000]))
-        engine.start_run(
-            "Loan",
-            {
-                "application_id": f"APP-{rng.randint(1000, 9999)}",
-                "applicant": rng.choice(["Lee", "Kim", "Ngo", "Ortiz"]),
-                "amount": amount,
-            },
-            by=SYSTEM,
-        )
-    else:
-        engine.create_record(
-            "Employee__c", {"Name": rng.choice(["Ann", "Ben", "Cy", "Di"])}, by=SYSTEM
-        )
+    scenario = scenario_from_dict(DEMO_SCENARIO, "demo scenario")
+    if days is not None:
+        scenario = dataclasses.replace(scenario, days=days)
+    if clock.now() < scenario.start:
+        clock.set(scenario.start)
+    sim = simulate([make() for make in EXAMPLES.values()], scenario, engine=engine)
+    return {"runs": sim.report.started, "work_items_completed": sim.report.answered}
