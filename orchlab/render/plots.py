@@ -13,6 +13,8 @@ Figures are made without pyplot, so no global state is touched and no window ope
 
 from __future__ import annotations
 
+import functools
+import io
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -28,9 +30,22 @@ _HOURS = 3600.0
 
 
 def _figure(width: float = 8.0, height: float = 4.0) -> Figure:
+    return _plot_class()(figsize=(width, height), layout="constrained", dpi=100)
+
+
+@functools.cache
+def _plot_class() -> type[Figure]:
+    """A Figure that shows itself as a PNG in notebooks: without pyplot, nothing else would
+    register a display for it (made on first use: matplotlib loads only when a plot is drawn)."""
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), layout="constrained", dpi=100)
+    class Plot(Figure):
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", bbox_inches="tight")
+            return buffer.getvalue()
+
+    return Plot
 
 
 def _need(df: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:

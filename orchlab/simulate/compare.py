@@ -83,10 +83,15 @@ def compare(
     orchestrations: Iterable[Orchestration],
     scenario: Scenario,
     variants: Mapping[str, Variant],
+    *,
+    baseline: Simulation | None = None,
 ) -> pd.DataFrame:
-    """Measures of the baseline and each variant, and each variant's change against it."""
+    """Measures of the baseline and each variant, and each variant's change against it.
+
+    `baseline`: a simulation of `scenario` already run (it is not run again).
+    """
     base = list(orchestrations)
-    results = {BASELINE: measures(simulate(base, scenario))}
+    results = {BASELINE: measures(baseline or simulate(base, scenario))}
     for name, variant in variants.items():
         orchs = list(variant.orchestrations) if variant.orchestrations is not None else base
         results[name] = measures(simulate(orchs, variant.scenario or scenario))

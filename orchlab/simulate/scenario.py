@@ -36,7 +36,7 @@ A scenario is plain data, written in YAML beside a definition (every key optiona
       resume_after: 1d               # a run in Error is resumed
       holds: {rate: 0.02, for: 2d}   # runs put on hold (suspended) for a while
 
-Durations are text (`30m`, `4h`, `2d`) or numbers of hours. Every problem is reported at
+Durations are text (`30m`, `4h`, `2d`, `2h30m`) or numbers of hours. Every problem is reported at
 once, naming the key and what was expected.
 """
 
@@ -74,7 +74,8 @@ class ScenarioError(OrchlabError, ValueError):
 
 
 _UNITS = {"s": 1 / 3600, "m": 1 / 60, "h": 1.0, "d": 24.0, "w": 168.0}
-_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([smhdw])\s*$")
+_DURATION = re.compile(r"^\s*(?:[0-9]*\.?[0-9]+\s*[smhdw]\s*)+$")  # "30m", "2h30m", "1d 4h"
+_PART = re.compile(r"([0-9]*\.?[0-9]+)\s*([smhdw])")
 DEFAULT_START = dt.datetime(2026, 1, 5, 8, 0)  # a Monday morning
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TOP_KEYS = (
@@ -240,9 +241,8 @@ class _Reader:
         if data is None:
             return default
         if isinstance(data, str):
-            m = _DURATION.match(data)
-            if m:
-                return float(m.group(1)) * _UNITS[m.group(2)]
+            if _DURATION.match(data):
+                return sum(float(n) * _UNITS[unit] for n, unit in _PART.findall(data))
         elif isinstance(data, int | float) and not isinstance(data, bool) and data >= 0:
             return float(data)
         self.fail(where, "a duration such as 30m, 4h or 2d (or a number of hours)", data)
@@ -442,8 +442,8 @@ def _clock(r: _Reader, text: Any, where: str, default: float) -> float:
 def hours_of(text: str | float) -> float:
     """Hours in a duration such as "30m", "4h", "2d" or a number of hours; ValueError if not.
 
-    >>> hours_of("2d"), hours_of("30m"), hours_of(1.5)
-    (48.0, 0.5, 1.5)
+    >>> hours_of("2d"), hours_of("30m"), hours_of("2h30m"), hours_of(1.5)
+    (48.0, 0.5, 2.5, 1.5)
     """
     problems: list[str] = []
     hours = _Reader(problems).hours(text, "duration", None)
