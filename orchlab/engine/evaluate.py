@@ -128,14 +128,22 @@ class Evaluation:
         state.apply(row)
         self._pending.append(row)
 
-    def _advance(self, run: Run, changed: frozenset[str] = frozenset()) -> None:
-        """Drive a run until it waits for a person, an event, or ends."""
+    def _advance(
+        self, run: Run, changed: frozenset[str] = frozenset(), *, flows: bool = True
+    ) -> None:
+        """Drive a run until it waits for a person, an event, or ends.
+
+        `flows=False` (a record changed): requirements are re-checked but evaluation flows are
+        not called, as in Salesforce, where they run on step completion and on an event.
+        """
         plan = run.plan
         scope = Scope(plan, run, self.state.records, changed)
+        scope.flows = flows
         in_progress = RunStatus.IN_PROGRESS
         while run.status is in_progress:
             stage_run = run.stage
             if stage_run is None:
+                scope.flows = True  # a new stage starts: everything of it is asked
                 if not self._enter_next(plan, run, scope):
                     return
             elif stage_run.status is not Status.IN_PROGRESS or not self._evaluate_stage(
@@ -259,6 +267,8 @@ class Evaluation:
             except Exception as exc:
                 raise StepFailed(f"{where}: {exc}") from None
         if isinstance(rule, EvaluationFlow):
+            if not scope.flows:
+                return False  # it said no when last asked; it is asked again on an event
             result = self._call_flow(
                 rule.flow, FlowKind.EVALUATION, plan.inputs(rule.inputs, scope), where
             )

@@ -20,7 +20,8 @@ from orchlab.definition.model import (
     label_of,
 )
 from orchlab.definition.ref import Ref
-from orchlab.engine.state import Run
+from orchlab.definition.values import ValueType
+from orchlab.engine.state import Run, record_id_of
 
 __all__ = ["Plan", "Scope", "MERGE_FIELD"]
 
@@ -31,7 +32,7 @@ Resolver = Callable[["Scope"], Any]
 class Scope:
     """What a condition or input map sees of one run at one moment."""
 
-    __slots__ = ("changed_fields", "plan", "records", "run")
+    __slots__ = ("changed_fields", "flows", "plan", "records", "run")
 
     def __init__(
         self,
@@ -44,6 +45,7 @@ class Scope:
         self.run = run
         self.records = records
         self.changed_fields = changed_fields
+        self.flows = True  # may evaluation flows be called (not on a record change)
 
     def value(self, ref: Ref) -> Any:
         return self.plan.resolver(ref.path)(self)
@@ -72,6 +74,20 @@ def _record_field(field: str) -> Resolver:
             return scope.run.record_id
         record = scope.records.get(scope.run.record_id or "")
         return record["fields"].get(field) if record else None
+
+    return resolve
+
+
+def _held_record_field(variable: str, field: str) -> Resolver:
+    def resolve(scope: Scope) -> Any:
+        value = scope.run.variables.get(variable)
+        rid = record_id_of(value)
+        if field == "Id":
+            return rid
+        live = scope.records.get(rid) if rid is not None else None
+        if live is not None:
+            return live["fields"].get(field)
+        return value.get(field) if isinstance(value, dict) else None
 
     return resolve
 
@@ -111,6 +127,11 @@ class Plan:
         }
         self.outcome_names = {o.name for d in orch.decisions for o in d.outcomes}
         self.variables = {v.name: v for v in orch.variables}
+        # Record variables are read from the record store as it is now (Salesforce re-queries
+        # referenced records), so a change to that record can move the run.
+        self.record_variables = frozenset(
+            v.name for v in orch.variables if v.type is ValueType.RECORD and not v.is_collection
+        )
         self.screens = {s.name: s for s in orch.screens}
         self._resolvers: dict[str, Resolver] = {}
         self._compiled: dict[int, Callable[[Scope], bool]] = {}
@@ -156,6 +177,8 @@ class Plan:
             if not rest:
                 return lambda s: s.run.variables.get(head)
             if len(rest) == 1:
+                if head in self.record_variables:
+                    return _held_record_field(head, rest[0])
                 return lambda s: (s.run.variables.get(head) or {}).get(rest[0])
         raise KeyError(f"orchestration {self.name!r}: unknown reference {path!r}")
 

@@ -121,7 +121,9 @@ class Starts(AsyncSteps):
                 run = self.state.runs.get(run_id)
                 if run is not None and run.status is RunStatus.IN_PROGRESS:
                     checked.append(run_id)
-                    self._advance(run, changed)
+                    # `changed` only for the run's own $Record: is_changed is about it
+                    mine = changed if run.record_id == record_id else frozenset()
+                    self._advance(run, mine, flows=False)
         return RecordChange(record_id, self.ids.issued_since(first), tuple(checked))
 
     def record(self, record_id: str) -> dict[str, Any]:

@@ -14,7 +14,17 @@ from typing import Any
 from orchlab.engine.status import RUN_STATUS_OF, STATUS_OF, Kind, RunStatus, Status, WorkItemStatus
 from orchlab.store.row import COLUMNS, Row
 
-__all__ = ["COLUMNS", "Records", "Row", "Run", "StageRun", "State", "StepRun", "WorkItem"]
+__all__ = [
+    "COLUMNS",
+    "Records",
+    "record_id_of",
+    "Row",
+    "Run",
+    "StageRun",
+    "State",
+    "StepRun",
+    "WorkItem",
+]
 
 
 class WorkItem:
@@ -106,6 +116,7 @@ class Run:
     __slots__ = (
         "ended",
         "error",
+        "held",
         "id",
         "items",
         "latest",
@@ -151,6 +162,7 @@ class Run:
         self.stage_count = 0
         self.work_count = 0
         self.error: str | None = None
+        self.held: set[str] = set()  # ids of records its record variables hold
 
     def picture(self) -> Any:
         """The run as a `RunPicture` for the diagram (see orchlab.render)."""
@@ -170,6 +182,14 @@ class Run:
     def __repr__(self) -> str:
         where = f" at {self.stage.name}" if self.stage else ""
         return f"<Run {self.id} {self.name} v{self.version} {self.status}{where}>"
+
+
+def record_id_of(value: Any) -> str | None:
+    """The record a record variable holds: its value's "Id", or the value when it is an id."""
+    if isinstance(value, dict):
+        rid = value.get("Id")
+        return rid if isinstance(rid, str) and rid else None
+    return value if isinstance(value, str) and value else None
 
 
 class Records(dict[str, dict[str, Any]]):
@@ -252,6 +272,18 @@ class State:
         self.runs[run.id] = run
         if run.record_id:
             self.record_runs.setdefault(run.record_id, set()).add(run.id)
+        self._index_record_variables(run)
+
+    def _index_record_variables(self, run: Run) -> None:
+        """Records the run's record variables hold: a change to one re-evaluates the run."""
+        plan = run.plan
+        if plan is None or not plan.record_variables:
+            return
+        for name in plan.record_variables:
+            rid = record_id_of(run.variables.get(name))
+            if rid is not None:
+                self.record_runs.setdefault(rid, set()).add(run.id)
+                run.held.add(rid)
 
     def _run_status(self, row: Row) -> None:
         run = self.runs[row.instance_id]  # type: ignore[index]
@@ -282,9 +314,9 @@ class State:
         del self.runs[run.id]
         for item_id in run.items:
             del self.work_items[item_id]
-        if run.record_id:
-            self.record_runs[run.record_id].discard(run.id)
-            self._released.add(run.record_id)
+        for rid in {run.record_id, *run.held} - {None}:
+            self.record_runs.get(rid, set()).discard(run.id)  # type: ignore[arg-type]
+            self._released.add(rid)  # type: ignore[arg-type]
 
     def release_records(self) -> None:
         """After a commit: records that no open run uses leave memory (the store has them)."""
@@ -351,7 +383,9 @@ class State:
         step.outputs = payload.get("outputs", {})
         run = self.runs[row.instance_id]  # type: ignore[index]
         run.outputs[step.name] = step.outputs
-        run.variables.update(payload.get("variables", {}))
+        if "variables" in payload:
+            run.variables.update(payload["variables"])
+            self._index_record_variables(run)
 
     def _end_stage(self, row: Row) -> None:
         run = self.runs[row.instance_id]  # type: ignore[index]
