@@ -39,6 +39,7 @@ from orchlab.engine.clock import SystemClock, VirtualClock
 from orchlab.errors import (
     ConditionError,
     DefinitionError,
+    MetadataError,
     DirectoryError,
     EngineError,
     FormInvalid,
@@ -87,6 +88,7 @@ __all__ = [  # the lazy names too, for `from orchlab import *`
     "InvalidOrchestration",
     "ConditionError",
     "DefinitionError",
+    "MetadataError",
     "DirectoryError",
     "EngineError",
     "FormInvalid",
