@@ -35,7 +35,7 @@ __all__ = ["Block", "apply_block", "block_of", "decode_block"]
 
 Block = dict[str, Any]
 _KEYS = ("version", "source_template", "ends", "end_targets", "order", "screens")
-_KEYS += ("notifications", "timeouts", "defaults")
+_KEYS += ("notifications", "timeouts", "defaults", "labels")
 DEFAULT_TIMEOUT = 30.0
 
 
@@ -99,7 +99,38 @@ def block_of(orch: Orchestration) -> Block:
     }
     if defaults:
         block["defaults"] = defaults
+    # Reading takes a label equal to the API name for no label; these had one all the same.
+    labels = [owner for owner, obj in _labelled(orch) if obj.label == obj.name]
+    if labels:
+        block["labels"] = labels
     return block
+
+
+def _labelled(orch: Orchestration) -> list[tuple[str, Any]]:
+    """(owner key, object) for everything with a label: the orchestration and its parts."""
+    found: list[tuple[str, Any]] = [("", orch)]
+    for e in orch.elements:
+        found.append((f"{e.element_type}:{e.name}", e))
+        if isinstance(e, Stage):
+            found += [(f"step:{s.name}", s) for s in e.steps]
+        elif isinstance(e, Decision):
+            found += [(f"outcome:{o.name}", o) for o in e.outcomes]
+    return found
+
+
+def _relabel(e: Element, labels: set[str]) -> Element:
+    """`e` (and its steps or outcomes) with label = name where `labels` names them."""
+    if isinstance(e, Stage):
+        steps = tuple(
+            replace(s, label=s.name) if f"step:{s.name}" in labels else s for s in e.steps
+        )
+        e = replace(e, steps=steps)
+    elif isinstance(e, Decision):
+        outs = tuple(
+            replace(o, label=o.name) if f"outcome:{o.name}" in labels else o for o in e.outcomes
+        )
+        e = replace(e, outcomes=outs)
+    return replace(e, label=e.name) if f"{e.element_type}:{e.name}" in labels else e
 
 
 def decode_block(text: str, fail: Any) -> Block:
@@ -148,10 +179,16 @@ def apply_block(
         _check(sorted(order) == sorted(names), fail, f"order {order} does not list {names}")
         by_name = {e.name: e for e in elements}
         elements = [by_name[n] for n in order]
+    labels = block.get("labels", [])
+    _check(isinstance(labels, list), fail, "labels is not a list")
+    if labels:
+        elements = [_relabel(e, set(labels)) for e in elements]
     notes, timeouts = block.get("notifications", {}), block.get("timeouts", {})
     if notes or timeouts:
         elements = [_step_extras(e, notes, timeouts, fail) for e in elements]
     extra: dict[str, Any] = {}
+    if "" in labels:
+        extra["label"] = True  # the orchestration's label is its name
     if "version" in block:
         _check(type(block["version"]) is int, fail, "version is not a whole number")
         extra["version"] = block["version"]
@@ -159,7 +196,9 @@ def apply_block(
         extra["source_template"] = str(block["source_template"])
     if "screens" in block:
         try:
-            extra["screens"] = from_dict({"name": "x", "screens": block["screens"]}).screens
+            extra["screens"] = from_dict(
+                {"name": "x", "elements": [], "screens": block["screens"]}
+            ).screens
         except DefinitionError as error:
             raise fail(f"the orchlab block's screens: {error}") from None
     defaults = block.get("defaults", {})

@@ -164,11 +164,12 @@ def read_flow(root: XNode, name: str, source: str) -> Imported:
     if "order" not in block:
         by_name = {e.name: e for e in elements}
         elements = [by_name[n] for n in natural_order(first, elements)]
+    label = name if extra.get("label") else label
     orch = Orchestration(
         name, tuple(elements), label, description, start=start, variables=tuple(variables),
         first=first, is_template=is_template,
         kept=tuple(sorted(r.kept, key=lambda k: (k.owner, k.text))),
-        **{k: v for k, v in extra.items() if k != "screens"},
+        **{k: v for k, v in extra.items() if k not in ("screens", "label")},
     )  # fmt: skip
     screens = extra.get("screens", placeholder_screens(orch))
     orch = Orchestration(**{**_fields(orch), "screens": screens})

@@ -1,0 +1,47 @@
+"""People for an imported orchestration: the users, groups and queues its steps name.
+
+An org's directory does not come with its metadata, so an imported orchestration names
+assignees the engine has never heard of. `add_assignees` adds each to an engine's directory
+(a group or queue gets one member, `<name>.member`, who can act on its work items).
+"""
+
+from __future__ import annotations
+
+from orchlab.definition.model import AssigneeKind, InteractiveStep, Orchestration
+from orchlab.engine.engine import Engine
+
+__all__ = ["add_assignees", "member_of"]
+
+
+def member_of(team: str) -> str:
+    """The username `add_assignees` gives the one member of a group or queue."""
+    return f"{team}.member"
+
+
+def add_assignees(engine: Engine, orch: Orchestration) -> dict[str, str]:
+    """Add the named users, groups and queues that are not in the directory yet.
+
+    Returns:
+        assignee name -> the username who can complete its work items. Assignees read from
+        data at run time (references) are not known here; add those yourself.
+    """
+    acting: dict[str, str] = {}
+    directory = engine.directory
+    for _, step in orch.steps():
+        if not isinstance(step, InteractiveStep) or step.assignee is None:
+            continue
+        kind, name = step.assignee.kind, step.assignee.name
+        if kind is AssigneeKind.REFERENCE or not name:
+            continue
+        if kind is AssigneeKind.USER:
+            if directory.kind_of(name) is None:
+                engine.add_user(name)
+            acting[name] = name
+            continue
+        member = member_of(name)
+        if directory.kind_of(member) is None:
+            engine.add_user(member)
+        if directory.kind_of(name) is None:
+            (engine.add_group if kind is AssigneeKind.GROUP else engine.add_queue)(name, [member])
+        acting[name] = member
+    return acting
