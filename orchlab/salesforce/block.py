@@ -78,7 +78,7 @@ def block_of(orch: Orchestration) -> Block:
         block["order"] = names
     if orch.screens != placeholder_screens(orch):
         shell = Orchestration(orch.name, (), screens=orch.screens)
-        block["screens"] = to_dict(shell)["screens"]
+        block["screens"] = to_dict(shell).get("screens", [])
     notes, timeouts = {}, {}
     for _, step in orch.steps():
         if isinstance(step, InteractiveStep) and step.notification is not None:

@@ -83,8 +83,10 @@ class Reader:
             return
         shown = canonical(node)
         shown = shown if len(shown) <= 90 else shown[:87] + "..."
-        message = f"kept aside and written back on save; orchlab does not use it: {shown}"
-        self.warn(owner, node, f"{message} ({why})" if why else message)
+        if why:
+            self.warn(owner, node, f"kept aside and written back on save: {shown}; {why}")
+        else:
+            self.warn(owner, node, f"kept aside and written back; orchlab does not use it: {shown}")
 
     def layout_warnings(self) -> list[MetadataWarning]:
         """One warning per kind of canvas or bookkeeping part kept aside."""
