@@ -15,7 +15,6 @@ from typing import Any, NamedTuple
 from orchlab.definition.conditions import Conditions
 from orchlab.definition.model import (
     Autolaunched,
-    Decision,
     Element,
     Orchestration,
     RecordTrigger,
@@ -26,7 +25,6 @@ from orchlab.definition.model import (
 from orchlab.definition.ref import RECORD, Ref
 from orchlab.definition.registry import Registry
 from orchlab.definition.values import ValueType
-from orchlab.errors import MetadataError
 from orchlab.salesforce.block import apply_block, decode_block
 from orchlab.salesforce.placeholders import placeholder_registry, placeholder_screens
 from orchlab.salesforce.read_elements import (
@@ -146,8 +144,11 @@ def read_flow(root: XNode, name: str, source: str) -> Imported:
             block = decode_block(text or "", lambda m, pmv=pmv: r.fail(pmv, m))
         elif canonical(pmv) not in _BUILDER:
             r.keep("", pmv)
-    decisions = [read_decision(r, d) for d in f.take_all("decisions")]
-    stages = [read_stage(r, s) for s in f.take_all("orchestratedStages")]
+    nodes = [*f.take_all("decisions"), *f.take_all("orchestratedStages")]
+    elements: list[Element] = [
+        read_decision(r, n) if n.tag == "decisions" else read_stage(r, n) for n in nodes
+    ]
+    _check_names(r, elements, nodes)
     variables = [read_variable(r, v) for v in f.take_all("variables")]
     for tag in RESOURCES:
         for resource in f.take_all(tag):
@@ -156,8 +157,6 @@ def read_flow(root: XNode, name: str, source: str) -> Imported:
     start, first = read_start(r, start_node) if start_node is not None else (Autolaunched(), None)
     others = {c.value("name"): c for c in f.left if c.value("name")}
     f.keep_rest()
-    elements: list[Element] = [*decisions, *stages]
-    _check_names(r, elements)
     fail = lambda message: r.fail(root, message)  # noqa: E731 - the block's errors
     elements, first, extra = apply_block(block, elements, first, variables, fail)
     _check_targets(r, {e.name for e in elements}, others)
@@ -183,23 +182,21 @@ def _fields(orch: Orchestration) -> dict[str, Any]:
     return {k: getattr(orch, k) for k in Orchestration.__dataclass_fields__}
 
 
-def _check_names(r: Reader, elements: list[Element]) -> None:
+def _check_names(r: Reader, elements: list[Element], nodes: list[XNode]) -> None:
     """Names own kept parts and are targets, so an exact duplicate is refused here."""
-    seen: dict[str, str] = {}
-    for e in elements:
-        names = [(e.name, e.element_type)]
-        if isinstance(e, Stage):
-            names += [(s.name, "step") for s in e.steps]
-        elif isinstance(e, Decision):
-            names += [(o.name, "outcome") for o in e.outcomes]
-        for found, kind in names:
+    seen: dict[str, tuple[str, int]] = {}
+    for e, n in zip(elements, nodes, strict=True):
+        parts = n.all("stageSteps") or n.all("rules")
+        names = [(e.name, e.element_type, n)]
+        kind = "step" if isinstance(e, Stage) else "outcome"
+        names += [(p.value("name") or "", kind, p) for p in parts]
+        for found, what, where in names:
+            found = found.strip()
             if found in seen:
-                raise MetadataError(
-                    f"{kind} {found!r} has the name of {seen[found]} {found!r}; expected "
-                    "unique names",
-                    path=r.source,
-                )
-            seen[found] = kind
+                other, line = seen[found]
+                message = f"{what} {found!r} has the name of the {other} on line {line}; "
+                raise r.fail(where, message + "expected unique names")
+            seen[found] = (what, where.line)
 
 
 def _check_targets(r: Reader, names: set[str], others: dict[str | None, XNode]) -> None:
@@ -235,7 +232,7 @@ def read_start(r: Reader, start: XNode) -> tuple[RecordTrigger | Autolaunched, s
         r.keep("start", trigger, "orchlab starts runs after the record is saved")
     filters = f.take_all("filters")
     logic = f.take("filterLogic") if filters else None
-    items = [read_condition(r, item, "field") for item in filters]
+    items = [read_condition(r, n, f"start/filters[{i}]", "field") for i, n in enumerate(filters, 1)]
     items = [type(c)(Ref(f"{RECORD}.{c.left.path}"), c.operator, c.right) for c in items]
     conditions = None
     if items:

@@ -31,7 +31,7 @@ from orchlab.definition.model import (
 from orchlab.definition.ref import RECORD, Ref
 from orchlab.errors import MetadataError
 from orchlab.salesforce.block import block_of, encode, file_order
-from orchlab.salesforce.read_elements import CONTEXT_INPUT, REFERENCE_TYPE
+from orchlab.salesforce.read_elements import CONTEXT_INPUT, NEAREST, REFERENCE_TYPE
 from orchlab.salesforce.shape import (
     BLOCK_NAME,
     BUILDER_VALUES,
@@ -41,6 +41,7 @@ from orchlab.salesforce.shape import (
     SINGULAR,
     STEP_TYPES,
     step_class,
+    subtype_class,
 )
 from orchlab.salesforce.values import OPERATORS, TYPE_NAMES, data_type, write_value
 from orchlab.salesforce.xml_read import XNode
@@ -85,36 +86,11 @@ def _condition(tag: str, c: Condition, where: str) -> XNode:
     )
 
 
-def _conditions(prefix: str, block: Conditions, where: str) -> list[XNode]:
-    logic = leaf(f"{prefix}ConditionLogic" if prefix else "conditionLogic", block.logic)
-    tag = f"{prefix}Conditions" if prefix else "conditions"
-    items = [_condition(tag, c, f"{where} condition {i}") for i, c in enumerate(block.items, 1)]
-    return [logic, *items]
-
-
 def _params(tag: str, pairs: Any, where: str) -> list[XNode]:
     return [
         node(tag, leaf("name", k), write_value("value", v, f"{where} input {k!r}"))
         for k, v in pairs
     ]
-
-
-def _rule(prefix: str, rule: Any, where: str) -> list[XNode]:
-    """An entry or exit rule's elements; "and" logic alone for the defaults."""
-    if isinstance(rule, Requirements):
-        return _conditions(prefix, rule.conditions, f"{where} {prefix}")
-    if isinstance(rule, AfterSteps):
-        done = [Condition(Ref(f"{s}.Status"), Operator.EQUALS, "Completed") for s in rule.steps]
-        return _conditions(prefix, Conditions(tuple(done)), f"{where} {prefix}")
-    logic = leaf(f"{prefix}ConditionLogic", "and")
-    if isinstance(rule, EvaluationFlow):
-        params = _params(f"{prefix}ActionInputParameters", rule.inputs, where)
-        name, kind = (
-            leaf(f"{prefix}ActionName", rule.flow),
-            leaf(f"{prefix}ActionType", EVALUATION_TYPE),
-        )
-        return [*params, name, kind, logic]
-    return [logic]
 
 
 class _Writer:
@@ -127,17 +103,41 @@ class _Writer:
         self.owners[owner] = _Owner(xml, kind, model)
         return xml
 
+    def conditions(self, owner: str, prefix: str, block: Conditions, where: str) -> list[XNode]:
+        """The logic and the conditions, each condition owned as "<owner>/<tag>[n]"."""
+        logic = leaf(f"{prefix}ConditionLogic" if prefix else "conditionLogic", block.logic)
+        tag = f"{prefix}Conditions" if prefix else "conditions"
+        items = [
+            self.own(f"{owner}/{tag}[{i}]", _condition(tag, c, f"{where} condition {i}"), "base")
+            for i, c in enumerate(block.items, 1)
+        ]
+        return [logic, *items]
+
+    def rule(self, owner: str, prefix: str, rule: Any, where: str) -> list[XNode]:
+        """An entry or exit rule's elements; "and" logic alone for the defaults."""
+        if isinstance(rule, Requirements):
+            return self.conditions(owner, prefix, rule.conditions, f"{where} {prefix}")
+        if isinstance(rule, AfterSteps):
+            done = [Condition(Ref(f"{s}.Status"), Operator.EQUALS, "Completed") for s in rule.steps]
+            return self.conditions(owner, prefix, Conditions(tuple(done)), f"{where} {prefix}")
+        logic = leaf(f"{prefix}ConditionLogic", "and")
+        if isinstance(rule, EvaluationFlow):
+            params = _params(f"{prefix}ActionInputParameters", rule.inputs, where)
+            name = leaf(f"{prefix}ActionName", rule.flow)
+            return [*params, name, leaf(f"{prefix}ActionType", EVALUATION_TYPE), logic]
+        return [logic]
+
     def step(self, step: Step) -> XNode:
         where = f"step {step.name!r}"
         action = step.flow if hasattr(step, "flow") else getattr(step, "action", None)
         action = step.screen if isinstance(step, InteractiveStep) else action
         xml = node(
-            "stageSteps", leaf("name", step.name), leaf("actionName", action),
+            "stageSteps", leaf("name", step.name), leaf("actionName", action) if action else None,
             leaf("actionType", STEP_TYPES[type(step)]), leaf("label", _label(step)),
         )  # fmt: skip
         if step.description:
             xml.children.append(leaf("description", step.description))
-        xml.children += _rule("entry", step.entry, where)
+        xml.children += self.rule(f"step:{step.name}", "entry", step.entry, where)
         inputs = list(step.inputs)
         if isinstance(step, InteractiveStep):
             if step.assignee is not None:
@@ -154,7 +154,9 @@ class _Writer:
             if step.context_record is not None:
                 inputs.insert(0, (CONTEXT_INPUT, step.context_record))
             xml.children += (
-                _rule("exit", step.exit, where) if step.exit.kind != "form_submitted" else []
+                self.rule(f"step:{step.name}", "exit", step.exit, where)
+                if step.exit.kind != "form_submitted"
+                else []
             )
         xml.children += _params("inputParameters", inputs, where)
         for out, variable in step.outputs:
@@ -172,7 +174,7 @@ class _Writer:
         )  # fmt: skip
         if st.description:
             xml.children.append(leaf("description", st.description))
-        xml.children += _rule("exit", st.exit, where)
+        xml.children += self.rule(f"stage:{st.name}", "exit", st.exit, where)
         xml.children += [self.step(s) for s in st.steps]
         return self.own(f"stage:{st.name}", xml, "node", st)
 
@@ -186,9 +188,8 @@ class _Writer:
             xml.children.append(leaf("description", d.description))
         for o in d.outcomes:
             rule = node("rules", leaf("name", o.name), leaf("label", _label(o)))
-            rule.children += _conditions(
-                "", o.conditions, f"decision {d.name!r} outcome {o.name!r}"
-            )
+            where = f"decision {d.name!r} outcome {o.name!r}"
+            rule.children += self.conditions(f"outcome:{o.name}", "", o.conditions, where)
             connector = _connector("connector", o.next, self.ends)
             rule.children += [connector] if connector is not None else []
             xml.children.append(self.own(f"outcome:{o.name}", rule, "element", o))
@@ -209,7 +210,10 @@ class _Writer:
             ]
             if start.conditions is not None and start.conditions.items:
                 xml.children.append(leaf("filterLogic", start.conditions.logic))
-                xml.children += [_filter(c, i) for i, c in enumerate(start.conditions.items, 1)]
+                xml.children += [
+                    self.own(f"start/filters[{i}]", _filter(c, i), "base")
+                    for i, c in enumerate(start.conditions.items, 1)
+                ]
             if start.only_when_changed:
                 xml.children.append(leaf("doesRequireRecordChangedToMeetCriteria", True))
         return self.own("start", xml, "node", start)
@@ -259,6 +263,13 @@ def _guard(owner: _Owner, kept: XNode) -> bool:
     tag, text, model = kept.tag, kept.text.strip(), owner.model
     if tag == "actionType":
         return step_class(text) is type(model)
+    if tag == "operator":  # an operator read as its nearest orchlab one
+        nearest = NEAREST.get(text.lower())
+        return nearest is not None and owner.xml.value("operator") == OPERATORS[nearest[0]]
+    if tag == "stepSubtype":
+        return subtype_class(text) in (None, type(model))
+    if tag == "triggerType":
+        return isinstance(model, RecordTrigger)
     if tag == "dataType":
         return data_type(text) == model.type
     if tag == "assigneeType":

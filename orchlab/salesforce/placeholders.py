@@ -140,6 +140,8 @@ def placeholder_screens(orch: Orchestration) -> tuple[Screen, ...]:
     for _, step in orch.steps():
         if not isinstance(step, InteractiveStep):
             continue
+        if not step.screen:
+            continue
         screen = fields.setdefault(step.screen, {})
         for name, literal in read.get(step.name, {}).items():
             vtype = type_of_value(literal)
@@ -182,11 +184,13 @@ def placeholder_registry(*orchestrations: Orchestration, base: Registry | None =
             if isinstance(s, BackgroundStep | ExternalStep)
         }
         for name, kind, pairs in _calls(orch):
+            if not name:
+                continue  # a step that calls nothing yet (validation reports it)
             kinds.setdefault(name, kind)  # a name used as two kinds: validation reports it
             inputs.setdefault(name, {}).update(dict.fromkeys(k for k, _ in pairs))
             outputs.setdefault(name, {})
         for step, names in read.items():
-            if step in flow_of:
+            if flow_of.get(step):
                 outputs[flow_of[step]].update(dict.fromkeys(names))
     registry = Registry()
     for spec in base or ():

@@ -73,13 +73,25 @@ def read_connector(r: Reader, node: XNode | None, owner: str) -> Connector | Non
     return Connector(target.text.strip(), goto is not None and goto.text.strip().lower() == "true")
 
 
-def read_condition(r: Reader, node: XNode, left_tag: str = "leftValueReference") -> Condition:
+# Salesforce operators read as the nearest orchlab one; the original is kept and written back.
+NEAREST = {"isempty": (Operator.IS_BLANK, "IsEmpty")}  # an empty collection is blank
+
+
+def read_condition(
+    r: Reader, node: XNode, owner: str, left_tag: str = "leftValueReference"
+) -> Condition:
+    """One condition; `owner` names it for a kept part ("outcome:Yes/conditions[1]")."""
     only(r, node, (left_tag, "operator", "rightValue", "value", "processMetadataValues"))
     left_node, op_node = node.first(left_tag), node.first("operator")
     if left_node is None or op_node is None:
         raise r.fail(node, f"expected <{left_tag}> and <operator>")
     left = reference(left_node.text, left_node, r.source)
-    operator = operator_of(op_node.text, op_node, r.source)
+    nearest = NEAREST.get(op_node.text.strip().lower())
+    if nearest is not None:
+        operator = nearest[0]
+        r.keep(owner, op_node, f"read as {operator.value}")
+    else:
+        operator = operator_of(op_node.text, op_node, r.source)
     container = node.first("rightValue") or node.first("value")
     try:
         right = read_value(container, r.source)
@@ -90,8 +102,10 @@ def read_condition(r: Reader, node: XNode, left_tag: str = "leftValueReference")
     return Condition(left, operator, right)
 
 
-def read_conditions(r: Reader, items: list[XNode], logic: XNode | None) -> Conditions:
-    found = tuple(read_condition(r, item) for item in items)
+def read_conditions(
+    r: Reader, items: list[XNode], logic: XNode | None, owner: str, tag: str
+) -> Conditions:
+    found = tuple(read_condition(r, item, f"{owner}/{tag}[{i}]") for i, item in enumerate(items, 1))
     text = logic.text.strip() if logic is not None and logic.text.strip() else "and"
     return Conditions(found, text)
 
@@ -138,7 +152,7 @@ def read_rule(r: Reader, f: Fields, prefix: str, default: Any) -> Any:
         return EvaluationFlow(action.text.strip(), tuple(inputs))
     if items:
         logic = f.take(f"{prefix}ConditionLogic")
-        return Requirements(read_conditions(r, items, logic))
+        return Requirements(read_conditions(r, items, logic, owner, f"{prefix}Conditions"))
     f.default(f"{prefix}ConditionLogic", "and")
     return default
 
@@ -204,7 +218,9 @@ def read_step(r: Reader, node: XNode) -> Step:
         raise r.fail(action_node, f"unknown step type {action_type!r}; expected {known}")
     if action_type != STEP_TYPES[cls]:  # e.g. legacy createWorkItem, written back as it was
         r.keep(owner, action_node, f"read as {STEP_TYPES[cls]}")
-    action = f.required("actionName")
+    action = (f.text("actionName") or "").strip()
+    if not action:  # a draft's step may call nothing yet: validation reports it
+        r.warn(owner, node, "the step calls no flow yet", "<actionName>")
     label = label_or_blank(f.text("label"), name)
     description = f.text("description") or ""
     entry = read_rule(r, f, "entry", OnStageStart())
@@ -292,7 +308,7 @@ def _outcome(r: Reader, node: XNode, decision: str) -> Outcome:
     f.owner = f"outcome:{name}"
     label = label_or_blank(f.text("label"), name)
     items = f.take_all("conditions")
-    conditions = read_conditions(r, items, f.take("conditionLogic"))
+    conditions = read_conditions(r, items, f.take("conditionLogic"), f.owner, "conditions")
     following = read_connector(r, f.take("connector"), f"decision {decision!r} outcome {name!r}")
     f.keep_rest(
         {

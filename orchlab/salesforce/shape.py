@@ -31,6 +31,7 @@ __all__ = [
     "connectors",
     "natural_order",
     "step_class",
+    "subtype_class",
 ]
 
 DEFAULT_API_VERSION = "62.0"
@@ -78,6 +79,8 @@ SINGULAR = frozenset(
         "conditionLogic",
         "dataType",
         "assigneeType",
+        "stepSubtype",
+        "operator",
     }
 )
 
@@ -96,6 +99,17 @@ def step_class(action_type: str) -> type | None:
     if action_type.endswith("Background"):
         return BackgroundStep
     if action_type.endswith("Interactive"):
+        return InteractiveStep
+    return None
+
+
+def subtype_class(subtype: str) -> type | None:
+    """The step class a `stepSubtype` belongs to (None: one orchlab does not know)."""
+    if subtype == "MuleSoftStep":
+        return ExternalStep
+    if subtype.endswith("BackgroundStep"):
+        return BackgroundStep
+    if subtype.endswith(("InteractiveStep", "ApprovalStep")):
         return InteractiveStep
     return None
 

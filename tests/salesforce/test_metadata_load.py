@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -29,9 +30,10 @@ from orchlab.definition.model import (
     Variable,
 )
 from orchlab.definition.ref import Ref
+from orchlab.definition.validate import validate
 from orchlab.definition.values import ValueType
 from orchlab.errors import MetadataError
-from orchlab.salesforce import api_version, kept_aside, load, loads, status
+from orchlab.salesforce import api_version, dumps, kept_aside, load, loads, status
 from orchlab.salesforce.metadata_load import api_name
 from tests.salesforce.conftest import CORPUS_FILES, FIXTURES, SHORT_NAMES, STAGE, corpus, flow_xml
 
@@ -345,8 +347,8 @@ REFUSALS = {
     ),
     "duplicate": (
         flow_xml(STAGE.format(name="Review", extra="", steps="") * 2),
-        "has the name of stage 'Review'",
-        None,
+        "stage 'Review' has the name of the stage on line 5",
+        10,  # where the second one starts
     ),
     "foreign-target": (
         flow_xml(first="Get_It").replace("<start>", _LOOKUP),
@@ -363,18 +365,57 @@ REFUSALS = {
 
 @pytest.mark.parametrize(("xml", "message", "line_of"), REFUSALS.values(), ids=REFUSALS.keys())
 def test_refusals_name_the_file_the_line_and_the_element(
-    xml: str, message: str, line_of: str | None
+    xml: str, message: str, line_of: str | int
 ) -> None:
     with pytest.raises(MetadataError) as caught:
         loads(xml, "Demo", source="Demo.flow-meta.xml")
     error = caught.value
     assert message in str(error) and error.path == "Demo.flow-meta.xml"
     assert str(error).startswith("Demo.flow-meta.xml")
-    if line_of is not None:
-        expected = next(i for i, line in enumerate(xml.splitlines(), 1) if line_of in line)
-        assert error.line == expected and error.element
+    lines = enumerate(xml.splitlines(), 1)
+    expected = line_of if isinstance(line_of, int) else next(i for i, t in lines if line_of in t)
+    assert error.line == expected and error.element
 
 
 def test_an_approval_workflow_is_read_too() -> None:
     orch = loads(flow_xml(process="ApprovalWorkflow"), "Demo").orchestration
     assert "<processType>ApprovalWorkflow</processType>" in _kept(orch, "")
+
+
+def test_is_empty_reads_as_is_blank_and_is_written_back() -> None:
+    xml = _entry("IsEmpty", "<rightValue><booleanValue>true</booleanValue></rightValue>")
+    orch, _, warnings = loads(xml, "Demo")
+    (step,) = orch.stages[0].steps
+    assert step.entry == Requirements(Conditions((Condition(Ref("$Record.X"), "is_blank"),)))
+    assert [w.message for w in warnings if "IsEmpty" in w.message] == [
+        "kept aside and written back on save: <operator>IsEmpty</operator>; read as is_blank"
+    ]
+    written = dumps(orch)
+    assert "<operator>IsEmpty</operator>" in written and "IsBlank" not in written
+    assert loads(written, "Demo").orchestration == orch
+    # once the condition is changed in orchlab, what was kept no longer applies
+    changed = replace(
+        step, entry=Requirements(Conditions((Condition(Ref("$Record.X"), "is_null"),)))
+    )
+    stage = replace(orch.stages[0], steps=(changed,))
+    assert "<operator>IsNull</operator>" in dumps(replace(orch, elements=(stage,)))
+
+
+def test_a_draft_step_that_calls_nothing_yet_loads() -> None:
+    orch, registry, warnings = loads(_step().replace("<actionName>F</actionName>", ""), "Demo")
+    (step,) = orch.stages[0].steps
+    assert step.flow == "" and len(registry) == 0
+    assert [w.field for w in warnings if "calls no flow" in w.message] == ["<actionName>"]
+    assert loads(dumps(orch), "Demo").orchestration == orch
+    assert [p.field for p in validate(orch, registry)] == ["flow"]
+
+
+def test_a_kept_step_subtype_follows_the_step_type() -> None:
+    orch = load(CLAIMS).orchestration
+    stage = orch.element("Intake")
+    score = stage.step("Score")
+    as_interactive = InteractiveStep(score.name, "Some_Screen", None)
+    steps = tuple(as_interactive if s.name == "Score" else s for s in stage.steps)
+    text = dumps(replace(orch, elements=(replace(stage, steps=steps), *orch.elements[1:])))
+    assert "<stepSubtype>BackgroundStep</stepSubtype>" not in text
+    assert "<stepSubtype>MuleSoftStep</stepSubtype>" in text
