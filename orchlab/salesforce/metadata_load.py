@@ -27,13 +27,8 @@ from orchlab.definition.registry import Registry
 from orchlab.definition.values import ValueType
 from orchlab.salesforce.block import apply_block, decode_block
 from orchlab.salesforce.placeholders import placeholder_registry, placeholder_screens
-from orchlab.salesforce.read_elements import (
-    label_or_blank,
-    read_condition,
-    read_connector,
-    read_decision,
-    read_stage,
-)
+from orchlab.salesforce.read_elements import read_decision, read_stage
+from orchlab.salesforce.read_parts import label_or_blank, read_condition, read_connector
 from orchlab.salesforce.reader import Fields, MetadataWarning, Reader
 from orchlab.salesforce.shape import (
     BLOCK_NAME,
