@@ -8,6 +8,7 @@ orchestrations call their types.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,10 +19,12 @@ from orchlab.salesforce.metadata_load import Imported, api_name, load
 from orchlab.salesforce.placeholders import Placeholder, placeholder_registry
 from orchlab.salesforce.shape import ORCHESTRATION_TYPES
 from orchlab.salesforce.values import data_type
-from orchlab.salesforce.xml_read import XNode, read_file
+from orchlab.salesforce.xml_read import MAX_BYTES, XNode, read_file
 
 __all__ = ["Project", "find_flows", "load_project"]
 
+_PROCESS_TYPE = re.compile(rb"<processType>\s*([A-Za-z]+)\s*</processType>")
+_SNIFF_BYTES = 64 * 1024 * 1024
 _SKIP_DIRS = {"node_modules", ".git", ".sfdx", ".sf", ".venv", "__pycache__"}
 
 
@@ -77,7 +80,12 @@ def load_project(folder: str | os.PathLike[str]) -> Project:
         try:
             flow = read_file(path)
         except MetadataError as error:
-            failed.append((path, error))
+            process = _sniff(path) if path.stat().st_size > MAX_BYTES else None
+            if process is not None and process not in ORCHESTRATION_TYPES:
+                size = f"{path.stat().st_size:,} bytes, too big to read"
+                skipped.append((path, f"not an orchestration: processType {process} ({size})"))
+            else:
+                failed.append((path, error))
             continue
         process = (flow.value("processType") or "").strip()
         if process not in ORCHESTRATION_TYPES:
@@ -101,6 +109,13 @@ def load_project(folder: str | os.PathLike[str]) -> Project:
             fn = Placeholder(spec.name, spec.kind, tuple(outputs))
             registry.add(spec.name, fn, spec.kind, inputs=inputs, outputs=outputs)
     return Project(orchestrations, registry, skipped, failed)
+
+
+def _sniff(path: Path) -> str | None:
+    """The processType of a file too big to parse, found in its text (no XML is parsed)."""
+    with open(path, "rb") as handle:
+        found = _PROCESS_TYPE.search(handle.read(_SNIFF_BYTES))
+    return found.group(1).decode("ascii") if found else None
 
 
 def _signature(flow: XNode) -> tuple[dict[str, ValueType], dict[str, ValueType]]:

@@ -90,3 +90,17 @@ def test_two_files_with_one_name_and_a_missing_folder(project: Path, tmp_path: P
     ]
     with pytest.raises(MetadataError, match="not a folder"):
         load_project(tmp_path / "missing")
+
+
+def test_a_big_flow_of_another_kind_is_skipped_unparsed(project: Path) -> None:
+    flows = project / "force-app" / "main" / "default" / "flows"
+    huge = SCREEN_FLOW.replace(
+        "<status>", "<description>" + "z" * (5 << 20) + "</description><status>"
+    )
+    (flows / "Huge_Screen_Flow.flow-meta.xml").write_text(huge.replace("AutoLaunchedFlow", "Flow"))
+    found = load_project(project)
+    notes = dict((p.name, why) for p, why in found.skipped)
+    assert notes["Huge_Screen_Flow.flow-meta.xml"].startswith(
+        "not an orchestration: processType Flow ("
+    )
+    assert [p.name for p, _ in found.failed] == ["Broken.flow-meta.xml"]

@@ -9,7 +9,7 @@ import pytest
 
 from orchlab.errors import MetadataError, OrchlabError
 from orchlab.salesforce import load, loads
-from orchlab.salesforce.xml_read import MAX_BYTES, MAX_DEPTH, parse_bytes, read_file
+from orchlab.salesforce.xml_read import MAX_BYTES, MAX_DEPTH, MAX_ELEMENTS, parse_bytes, read_file
 from tests.salesforce.conftest import CORPUS_FILES, flow_xml
 
 BILLION_LAUGHS = """<?xml version="1.0"?>
@@ -149,3 +149,14 @@ def test_every_element_knows_its_line() -> None:
 def test_parse_keeps_leaf_text_exactly() -> None:
     root = parse_bytes(b"<Flow><a>  two\tspaces </a><b>x &amp; &lt;y&gt;</b><c/></Flow>")
     assert [c.text for c in root.children] == ["  two\tspaces ", "x & <y>", ""]
+
+
+@pytest.mark.parametrize("unit", [b"<a/>", b"<a>t</a>\n", b"<!-- -->"])
+def test_a_flood_of_elements_is_refused_fast(unit: bytes) -> None:
+    flood = b"<Flow>" + unit * ((MAX_BYTES - 20) // len(unit)) + b"</Flow>"
+    assert "tags, more than" in str(_refused(flood))
+
+
+def test_just_under_the_element_cap_is_refused_while_parsing() -> None:
+    flood = b"<Flow>" + b"<a/>" * (MAX_ELEMENTS + 1) + b"</Flow>"
+    assert "more than 40000 elements" in str(_refused(flood))
