@@ -38,7 +38,7 @@ XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 # while keeping the time to refuse anything bigger well under a second.
 MAX_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 40  # real metadata nests about 7 deep
-MAX_ELEMENTS = 40_000
+MAX_ELEMENTS = 20_000
 
 
 @dataclass(eq=False, slots=True)
