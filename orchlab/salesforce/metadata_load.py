@@ -1,8 +1,8 @@
 """Reading a `.flow-meta.xml` (or mdapi `.flow`) orchestration into an `Orchestration`.
 
-`load(path)` gives an `Imported`: the orchestration, a registry of placeholder flows for
-the flows it only names, and warnings about what was kept aside (everything orchlab does
-not model is kept in `Orchestration.kept` and written back by `save`).
+`load(path)` gives an `Imported`: the orchestration, warnings about what was kept aside
+(everything orchlab does not model is kept in `Orchestration.kept` and written back by
+`save`), and a registry of placeholder flows for the flows the file only names.
 """
 
 from __future__ import annotations
@@ -60,11 +60,17 @@ _API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
 class Imported(NamedTuple):
-    """What `load` read: unpack as ``orch, registry, warnings = load(path)``."""
+    """What `load` read: unpack as ``orch, warnings, registry = load(path)``.
+
+    Attributes:
+        orchestration: the definition, with what it does not model in `kept`.
+        warnings: what was kept aside or read with a caveat, one per finding.
+        registry: a `Placeholder` for every flow, action and evaluation flow it names.
+    """
 
     orchestration: Orchestration
-    registry: Registry
     warnings: list[MetadataWarning]
+    registry: Registry
 
 
 def api_name(path: str | os.PathLike[str]) -> tuple[str, str | None]:
@@ -170,7 +176,7 @@ def read_flow(root: XNode, name: str, source: str) -> Imported:
     warnings = [*r.layout_warnings(), *r.warnings]
     if start_node is not None and first is None and elements:
         warnings.append(MetadataWarning("start", "connector", "the start connects to nothing"))
-    return Imported(orch, placeholder_registry(orch), warnings)
+    return Imported(orch, warnings, placeholder_registry(orch))
 
 
 def _fields(orch: Orchestration) -> dict[str, Any]:

@@ -60,7 +60,7 @@ FINDINGS: dict[str, list[tuple[str, str, str, str]]] = {
 
 @pytest.mark.parametrize("path", CORPUS_FILES, ids=SHORT_NAMES)
 def test_validation_finds_exactly_the_real_problems(path: Path) -> None:
-    orch, registry, _ = load(path)
+    orch, _, registry = load(path)
     found = [(p.severity.value, p.element, p.field, p.message) for p in validate(orch, registry)]
     expected = FINDINGS[orch.name]
     assert len(found) == len(expected), found

@@ -46,7 +46,7 @@ def _kept(orch, owner: str) -> list[str]:
 
 @pytest.mark.parametrize("path", CORPUS_FILES, ids=SHORT_NAMES)
 def test_every_corpus_file_loads_with_its_api_name(path: Path) -> None:
-    orch, _, warnings = load(path)
+    orch, warnings, _ = load(path)
     assert orch.name == path.name.removesuffix(".flow-meta.xml").rsplit("__", 1)[1]
     assert orch.stages and warnings[0].field == "name"  # the renamed file is reported
 
@@ -127,7 +127,7 @@ def test_recruiting_orchestration() -> None:
 
 
 def test_autolaunched_with_input_variables() -> None:
-    orch, _, warnings = load(corpus("Handle_User_Deactivation_auto"))
+    orch, warnings, _ = load(corpus("Handle_User_Deactivation_auto"))
     assert orch.start == Autolaunched()
     assert orch.variables == (
         Variable("curUser", ValueType.RECORD, is_input=True, object="User"),
@@ -280,7 +280,7 @@ def test_synthetic_file_decision_and_resources() -> None:
 
 
 def test_every_kept_part_is_reported() -> None:
-    orch, _, warnings = load(CLAIMS)
+    orch, warnings, _ = load(CLAIMS)
     reported = " ".join(f"{w.element} {w.field} {w.message}" for w in warnings)
     for owner, tag, _ in kept_aside(orch):
         assert f"<{tag}>" in reported, (owner, tag)
@@ -384,7 +384,7 @@ def test_an_approval_workflow_is_read_too() -> None:
 
 def test_is_empty_reads_as_is_blank_and_is_written_back() -> None:
     xml = _entry("IsEmpty", "<rightValue><booleanValue>true</booleanValue></rightValue>")
-    orch, _, warnings = loads(xml, "Demo")
+    orch, warnings, _ = loads(xml, "Demo")
     (step,) = orch.stages[0].steps
     assert step.entry == Requirements(Conditions((Condition(Ref("$Record.X"), "is_blank"),)))
     assert [w.message for w in warnings if "IsEmpty" in w.message] == [
@@ -402,7 +402,7 @@ def test_is_empty_reads_as_is_blank_and_is_written_back() -> None:
 
 
 def test_a_draft_step_that_calls_nothing_yet_loads() -> None:
-    orch, registry, warnings = loads(_step().replace("<actionName>F</actionName>", ""), "Demo")
+    orch, warnings, registry = loads(_step().replace("<actionName>F</actionName>", ""), "Demo")
     (step,) = orch.stages[0].steps
     assert step.flow == "" and len(registry) == 0
     assert [w.field for w in warnings if "calls no flow" in w.message] == ["<actionName>"]

@@ -112,7 +112,7 @@ def test_a_changed_model_wins_over_stale_kept_parts() -> None:
 def test_every_example_saved_as_metadata_loads_back_equal(name: str, tmp_path: Path) -> None:
     orch = EXAMPLES[name]()
     path = save(orch, tmp_path / f"{orch.name}.flow-meta.xml")
-    loaded, _, warnings = load(path)
+    loaded, warnings, _ = load(path)
     assert loaded == orch and warnings == []
     assert load(save(loaded, tmp_path)).orchestration == orch
 
@@ -352,7 +352,7 @@ def test_an_element_from_a_newer_api_is_kept_where_it_was(anchor: str, owner: st
     future = "<futureSetting><mode>fast</mode></futureSetting>"
     assert text.count(anchor) == 1
     text = text.replace(anchor, future + anchor)
-    orch, _, warnings = loads(text, "Claims_Synthetic")
+    orch, warnings, _ = loads(text, "Claims_Synthetic")
     assert [p.owner for p in orch.kept if "futureSetting" in p.text] == [owner]
     assert any("<futureSetting>" in w.field for w in warnings)
     written = dumps(orch)
