@@ -21,7 +21,7 @@ from orchlab.definition.validate import validate
 from orchlab.engine import Engine, VirtualClock
 from orchlab.render import render, to_dot
 from orchlab.salesforce import Imported, add_assignees, bind, load
-from tests.salesforce.conftest import CORPUS_FILES, SHORT_NAMES, corpus
+from tests.salesforce.conftest import CORPUS_FILES, FIXTURES, SHORT_NAMES, corpus
 
 # Each file's findings, as validate words them. Why each is real:
 FINDINGS: dict[str, list[tuple[str, str, str, str]]] = {
@@ -320,3 +320,31 @@ def test_the_small_files_run_to_the_end(short: str, steps: list[str]) -> None:
             "SELECT payload FROM log WHERE step_name = 'test_2_step' AND kind = 'StartWorkItem'"
         )
         assert "from the first step" in payload[0][0]  # Open_Case.Outputs.testOutput passed on
+
+
+def test_the_synthetic_claim_takes_its_fault_path_and_waits_for_its_record() -> None:
+    imported = load(FIXTURES / "Claims_Synthetic.flow-meta.xml")
+    engine, acting = _engine(imported)
+
+    def partner_api(score: Any) -> dict[str, Any]:
+        raise ConnectionError("partner API down")
+
+    bind(imported.registry, "Partner_Claims_API", partner_api)
+    engine.deploy(imported.orchestration)
+    record = engine.create_record("Claim__c", {"Status__c": "Submitted", "Amount__c": 5})
+    run_id = _only_run(engine)
+    assert _work(engine, acting, {}) == ["Fix_Intake"]  # Intake failed: the fault path ran
+    assert _stages(engine, run_id) == ["Intake", "Recovery", "Close"]
+    failed = engine.store.execute("SELECT step_name, comments FROM log WHERE kind = 'FailStep'")
+    assert failed == [
+        (
+            "Notify_Partner",
+            "step 'Notify_Partner': action 'Partner_Claims_API' raised ConnectionError: "
+            "partner API down",
+        )
+    ]
+    assert engine.run_status(run_id) == "InProgress"  # Archive waits for the claim to be paid
+    engine.update_record(record, {"Status__c": "Paid"})
+    assert engine.run_status(run_id) == "Completed"
+    assert imported.registry.get("Archive_Claim").fn.calls == [{"claimId": record}]
+    assert engine.store.execute("SELECT count(*) FROM runs") == [(1,)]  # no second start
