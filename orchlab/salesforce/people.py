@@ -7,8 +7,12 @@ assignees the engine has never heard of. `add_assignees` adds each to an engine'
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from orchlab.definition.model import AssigneeKind, InteractiveStep, Orchestration
-from orchlab.engine.engine import Engine
+
+if TYPE_CHECKING:  # the engine (and DuckDB) load only when an engine is passed in
+    from orchlab.engine.engine import Engine
 
 __all__ = ["add_assignees", "member_of"]
 
