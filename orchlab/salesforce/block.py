@@ -159,7 +159,10 @@ def apply_block(
     variables: list[Variable],
     fail: Any,
 ) -> tuple[list[Element], str | None, dict[str, Any]]:
-    """Elements, first element and other Orchestration fields with the block applied."""
+    """Elements, first element and other Orchestration fields with the block applied.
+
+    `variables` is updated in place (defaults that metadata could not hold exactly).
+    """
     elements = list(elements)
     for end in block.get("ends", []):
         ok = isinstance(end, dict) and isinstance(end.get("name"), str)
@@ -188,7 +191,7 @@ def apply_block(
         elements = [_step_extras(e, notes, timeouts, fail) for e in elements]
     extra: dict[str, Any] = {}
     if "" in labels:
-        extra["label"] = True  # the orchestration's label is its name
+        extra["label_is_name"] = True
     if "version" in block:
         _check(type(block["version"]) is int, fail, "version is not a whole number")
         extra["version"] = block["version"]

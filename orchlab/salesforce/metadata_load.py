@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -130,7 +131,6 @@ def read_flow(root: XNode, name: str, source: str) -> Imported:
             f"processType {process.text.strip()!r} is not an orchestration; expected "
             f"{' or '.join(ORCHESTRATION_TYPES)}",
         )
-    f.default("processType", "Orchestrator")
     if process.text.strip() != "Orchestrator":
         r.keep("", process)
     f.default("apiVersion", DEFAULT_API_VERSION)
@@ -164,23 +164,20 @@ def read_flow(root: XNode, name: str, source: str) -> Imported:
     if "order" not in block:
         by_name = {e.name: e for e in elements}
         elements = [by_name[n] for n in natural_order(first, elements)]
-    label = name if extra.get("label") else label
+    label = name if extra.pop("label_is_name", False) else label
+    screens = extra.pop("screens", None)
     orch = Orchestration(
         name, tuple(elements), label, description, start=start, variables=tuple(variables),
         first=first, is_template=is_template,
         kept=tuple(sorted(r.kept, key=lambda k: (k.owner, k.text))),
-        **{k: v for k, v in extra.items() if k not in ("screens", "label")},
+        **extra,
     )  # fmt: skip
-    screens = extra.get("screens", placeholder_screens(orch))
-    orch = Orchestration(**{**_fields(orch), "screens": screens})
+    # Forms come from the block (a native orchestration) or from what the steps read.
+    orch = replace(orch, screens=placeholder_screens(orch) if screens is None else screens)
     warnings = [*r.layout_warnings(), *r.warnings]
     if start_node is not None and first is None and elements:
         warnings.append(MetadataWarning("start", "connector", "the start connects to nothing"))
     return Imported(orch, warnings, placeholder_registry(orch))
-
-
-def _fields(orch: Orchestration) -> dict[str, Any]:
-    return {k: getattr(orch, k) for k in Orchestration.__dataclass_fields__}
 
 
 def _check_names(r: Reader, elements: list[Element], nodes: list[XNode]) -> None:

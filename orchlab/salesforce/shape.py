@@ -16,7 +16,6 @@ from orchlab.definition.model import (
     ExternalStep,
     InteractiveStep,
     Stage,
-    Step,
 )
 
 __all__ = [
@@ -149,7 +148,3 @@ def natural_order(first: str | None, elements: Sequence[Element]) -> list[str]:
         stack.extend(reversed(targets))
     order += [e.name for e in elements if e.name not in seen]
     return order
-
-
-def steps_of(elements: Sequence[Element]) -> list[Step]:
-    return [s for e in elements if isinstance(e, Stage) for s in e.steps]
