@@ -17,6 +17,7 @@ from orchlab.definition.conditions import Conditions
 from orchlab.definition.model import (
     Autolaunched,
     Element,
+    KeptPart,
     Orchestration,
     RecordTrigger,
     Stage,
@@ -169,7 +170,7 @@ def read_flow(root: XNode, name: str, source: str) -> Imported:
     orch = Orchestration(
         name, tuple(elements), label, description, start=start, variables=tuple(variables),
         first=first, is_template=is_template,
-        kept=tuple(sorted(r.kept, key=lambda k: (k.owner, k.text))),
+        kept=_in_order(r.kept),
         **extra,
     )  # fmt: skip
     # Forms come from the block (a native orchestration) or from what the steps read.
@@ -178,6 +179,15 @@ def read_flow(root: XNode, name: str, source: str) -> Imported:
     if start_node is not None and first is None and elements:
         warnings.append(MetadataWarning("start", "connector", "the start connects to nothing"))
     return Imported(orch, warnings, placeholder_registry(orch))
+
+
+def _in_order(kept: list[KeptPart]) -> tuple[KeptPart, ...]:
+    """Kept parts by owner and tag; repeats of one tag stay in file order (the first counts).
+
+    Saving writes each element's children in XSD order, so this order survives any number of
+    round trips, whatever order the file had.
+    """
+    return tuple(sorted(kept, key=lambda k: (k.owner, k.text[1:].split(">", 1)[0])))
 
 
 def _check_names(r: Reader, elements: list[Element], nodes: list[XNode]) -> None:

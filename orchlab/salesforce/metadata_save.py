@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from orchlab.definition.model import AssigneeKind, Decision, Orchestration, RecordTrigger, Stage
+from orchlab.definition.model import AssigneeKind, Decision, Orchestration, Stage
 from orchlab.errors import MetadataError
 from orchlab.salesforce.block import block_of, encode, file_order
 from orchlab.salesforce.read_parts import NEAREST
@@ -53,8 +53,6 @@ def _guard(owner: Owner, kept: XNode) -> bool:
         return nearest is not None and owner.xml.value("operator") == OPERATORS[nearest[0]]
     if tag == "stepSubtype":
         return subtype_class(text) in (None, type(model))
-    if tag == "triggerType":
-        return isinstance(model, RecordTrigger)
     if tag == "dataType":
         return data_type(text) == model.type
     if tag == "assigneeType":
@@ -72,19 +70,21 @@ def _guard(owner: Owner, kept: XNode) -> bool:
 
 
 def _put_back(writer: Writer, orch: Orchestration) -> None:
+    replaced: set[tuple[str, str]] = set()
     for part in orch.kept:
         owner = writer.owners.get(part.owner)
         if owner is None:
             continue  # its element is gone from the model
         kept = from_canonical(part.text, f"kept part of {part.owner or 'the orchestration'}")
-        if kept.tag in SINGULAR:
+        if kept.tag in SINGULAR and (part.owner, kept.tag) not in replaced:
             if not _guard(owner, kept):
                 continue
             existing = owner.xml.first(kept.tag)
-            if existing is not None:
+            replaced.add((part.owner, kept.tag))
+            if existing is not None:  # the file's own value, in place of the one written
                 owner.xml.children[owner.xml.children.index(existing)] = kept
                 continue
-        owner.xml.children.append(kept)
+        owner.xml.children.append(kept)  # a repeated one goes back as a repeat
 
 
 def to_tree(

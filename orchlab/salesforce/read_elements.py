@@ -34,6 +34,7 @@ from orchlab.salesforce.reader import Fields, Reader
 from orchlab.salesforce.shape import (
     STEP_TYPES,
     step_class,
+    subtype_class,
 )
 from orchlab.salesforce.values import Unmodelled, read_value
 from orchlab.salesforce.xml_read import XNode
@@ -65,13 +66,15 @@ def _after_steps(step: Step, siblings: set[str]) -> Step:
 
 
 def read_assignee(r: Reader, f: Fields) -> Assignee | None:
+    """The first `<assignees>`; further ones are kept aside (a work item has one)."""
     nodes = f.take_all("assignees")
-    owner = f.owner
-    for extra in nodes[1:]:
-        r.keep(owner, extra, "orchlab gives a work item one assignee: the first")
-    if not nodes:
-        return None
-    node = nodes[0]
+    found = _assignee(r, f.owner, nodes[0]) if nodes else None
+    for extra in nodes[1:]:  # after the first, so kept parts stay in file order
+        r.keep(f.owner, extra, "orchlab gives a work item one assignee: the first")
+    return found
+
+
+def _assignee(r: Reader, owner: str, node: XNode) -> Assignee | None:
     kind_node, value_node = node.first("assigneeType"), node.first("assignee")
     kind = kind_node.text.strip() if kind_node is not None else ""
     if any(c.tag not in ("assignee", "assigneeType") for c in node.children):
@@ -108,6 +111,10 @@ def read_step(r: Reader, node: XNode) -> Step:
         raise r.fail(action_node, f"unknown step type {action_type!r}; expected {known}")
     if action_type != STEP_TYPES[cls]:  # e.g. legacy createWorkItem, written back as it was
         r.keep(owner, action_node, f"read as {STEP_TYPES[cls]}")
+    subtype = f.peek("stepSubtype")
+    if subtype is not None and subtype_class(subtype.strip()) not in (None, cls):
+        message = f"stepSubtype {subtype.strip()!r} does not fit actionType {action_type!r}"
+        raise r.fail(node, message, f"<stageSteps> {name!r}")
     action = (f.text("actionName") or "").strip()
     if not action:  # a draft's step may call nothing yet: validation reports it
         r.warn(owner, node, "the step calls no flow yet", "<actionName>")

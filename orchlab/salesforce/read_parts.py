@@ -128,6 +128,9 @@ def read_rule(r: Reader, f: Fields, prefix: str, default: Any) -> Any:
         f.default(f"{prefix}ConditionLogic", "and")
         inputs = read_inputs(r, f.take_all(f"{prefix}ActionInputParameters"), owner)
         return EvaluationFlow(action.text.strip(), tuple(inputs))
+    stray = f.take(f"{prefix}ActionType")
+    if stray is not None:
+        raise r.fail(stray, f"an evaluation flow type without <{prefix}ActionName>; expected both")
     if items:
         logic = f.take(f"{prefix}ConditionLogic")
         return Requirements(read_conditions(r, items, logic, owner, f"{prefix}Conditions"))

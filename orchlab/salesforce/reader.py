@@ -107,8 +107,16 @@ class Fields:
         self.reader, self.node, self.owner = reader, node, owner
         self.left = list(node.children)
 
+    def _single(self, tag: str) -> None:
+        """The fields taken one by one occur at most once (the XSD says so)."""
+        found = [c for c in self.left if c.tag == tag]
+        if len(found) > 1:
+            message = f"<{tag}> appears {len(found)} times in {self.node.label}; expected one"
+            raise self.reader.fail(found[1], message)
+
     def take(self, tag: str) -> XNode | None:
-        """The first child `tag` (a repeated one stays, and is kept aside)."""
+        """The child `tag`, of which there is at most one."""
+        self._single(tag)
         for i, child in enumerate(self.left):
             if child.tag == tag:
                 if child.children and child.tag in _LEAF_TAGS:
@@ -147,6 +155,7 @@ class Fields:
 
     def default(self, tag: str, default: str) -> None:
         """Take `tag` if it holds what writing produces anyway; else leave it to be kept."""
+        self._single(tag)
         for i, child in enumerate(self.left):
             if child.tag == tag and not child.children and child.text.strip() == default:
                 del self.left[i]
