@@ -176,6 +176,9 @@ def read_flow(root: XNode, name: str, source: str) -> Imported:
     # Forms come from the block (a native orchestration) or from what the steps read.
     orch = replace(orch, screens=placeholder_screens(orch) if screens is None else screens)
     warnings = [*r.layout_warnings(), *r.warnings]
+    for line in root.comments:
+        note = "an XML comment; comments are not kept (save writes none)"
+        warnings.append(MetadataWarning("file", "<!-- -->", note, line))
     if start_node is not None and first is None and elements:
         warnings.append(MetadataWarning("start", "connector", "the start connects to nothing"))
     return Imported(orch, warnings, placeholder_registry(orch))

@@ -13,7 +13,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax import SAXParseException
-from xml.sax.handler import ContentHandler, feature_namespaces
+from xml.sax.handler import (
+    ContentHandler,
+    LexicalHandler,
+    feature_namespaces,
+    property_lexical_handler,
+)
 from xml.sax.xmlreader import AttributesNSImpl, Locator
 
 from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden
@@ -50,6 +55,7 @@ class XNode:
     text: str = ""
     children: list[XNode] = field(default_factory=list)
     attrs: dict[str, str] = field(default_factory=dict)
+    comments: list[int] = field(default_factory=list)  # the root's: lines of XML comments
 
     def first(self, tag: str) -> XNode | None:
         return next((c for c in self.children if c.tag == tag), None)
@@ -76,7 +82,7 @@ class XNode:
         return f"<{self.tag}> {name!r}" if name else f"<{self.tag}>"
 
 
-class _Builder(ContentHandler):
+class _Builder(ContentHandler, LexicalHandler):
     def __init__(self, source: str) -> None:
         super().__init__()
         self.source = source
@@ -85,6 +91,7 @@ class _Builder(ContentHandler):
         self.texts: list[list[str]] = []
         self.root: XNode | None = None
         self.count = 0
+        self.comments: list[int] = []
 
     def line(self) -> int:
         return self.locator.getLineNumber() if self.locator is not None else 0
@@ -143,6 +150,9 @@ class _Builder(ContentHandler):
         if self.texts:
             self.texts[-1].append(content)
 
+    def comment(self, content: str) -> None:  # comments are not kept: the reader says so
+        self.comments.append(self.line())
+
 
 def parse_bytes(data: bytes, source: str = "<metadata>") -> XNode:
     """The root element of an XML document; refuses DTDs, entities and oversized input.
@@ -163,6 +173,7 @@ def parse_bytes(data: bytes, source: str = "<metadata>") -> XNode:
     parser = DefusedExpatParser(forbid_dtd=True, forbid_entities=True, forbid_external=True)
     parser.setFeature(feature_namespaces, True)
     parser.setContentHandler(builder)
+    parser.setProperty(property_lexical_handler, builder)
     try:
         parser.parse(io.BytesIO(data))
     except SAXParseException as error:
@@ -183,6 +194,7 @@ def parse_bytes(data: bytes, source: str = "<metadata>") -> XNode:
         raise builder.fail(f"refused: {error}") from None
     if builder.root is None:  # pragma: no cover - expat reports an empty document itself
         raise MetadataError("no root element", path=source)
+    builder.root.comments = builder.comments
     return builder.root
 
 

@@ -419,3 +419,9 @@ def test_a_kept_step_subtype_follows_the_step_type() -> None:
     text = dumps(replace(orch, elements=(replace(stage, steps=steps), *orch.elements[1:])))
     assert "<stepSubtype>BackgroundStep</stepSubtype>" not in text
     assert "<stepSubtype>MuleSoftStep</stepSubtype>" in text
+
+
+def test_a_comment_is_reported_as_not_kept() -> None:
+    warnings = load(CLAIMS).warnings
+    (note,) = [w for w in warnings if w.field == "<!-- -->"]
+    assert note.line == 2 and "not kept" in note.message
