@@ -857,3 +857,17 @@ def test_examples_to_tmp(tmp_path: Any) -> None:
         assert text.startswith("schema_version: 1\nname: ")
         assert max(len(line) for line in text.splitlines()) <= 100
         assert_same(load(path), make())
+
+
+def test_kept_parts_round_trip_and_are_checked() -> None:
+    from orchlab.definition.model import KeptPart, Orchestration, Stage
+
+    kept = (KeptPart("stage:A", "<locationX>1</locationX>"), KeptPart("", "<x>é & 'q'</x>"))
+    orch = Orchestration("Kept", (Stage("A"),), kept=kept)
+    for format in ("yaml", "json"):
+        assert serialize.loads(serialize.dumps(orch, format)) == orch
+    assert "kept" not in serialize.to_dict(Orchestration("Plain", (Stage("A"),)))
+    data = serialize.to_dict(orch)
+    data["kept"][0]["where"] = "x"
+    with pytest.raises(serialize.DefinitionError, match="unknown field 'where' in kept"):
+        serialize.from_dict(data)
