@@ -13,6 +13,7 @@ from collections.abc import Mapping
 __all__ = [
     "OrchlabError",
     "DefinitionError",
+    "MetadataError",
     "ConditionError",
     "LogicError",
     "FormInvalid",
@@ -61,6 +62,29 @@ class DefinitionError(OrchlabError, ValueError):
             return cls(problems[0])
         head = f"{len(problems)} problems:"
         return cls("\n".join([head, *(f"  {p}" for p in problems)]), problems=tuple(problems))
+
+
+class MetadataError(OrchlabError, ValueError):
+    """A Salesforce metadata file that orchlab refuses to read or cannot write.
+
+    `path`, `line` (1-based) and `element` (the XML element, e.g. ``<orchestratedStages>
+    'Review'``) say where, when known; the message repeats them, so it reads alone.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        element: str | None = None,
+    ) -> None:
+        where = ", ".join(
+            part for part in (path, f"line {line}" if line else None, element) if part
+        )
+        super().__init__(f"{where}: {message}" if where else message)
+        self.path, self.line, self.element = path, line, element
+        self.reason = message
 
 
 class ConditionError(OrchlabError, ValueError):

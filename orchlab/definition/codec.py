@@ -361,7 +361,7 @@ def listing(types: Mapping[str, tuple[type, tuple[Row, ...]]], keyed: bool = Tru
             kind = next((k for k, (cls, _) in types.items() if isinstance(obj, cls)), None)
             if kind is None:
                 raise DefinitionError(f"{at}: cannot save a {type(obj).__name__} here")
-            at = _named(at, kind, obj.name)
+            at = _named(at, kind, getattr(obj, "name", None))
             out.append(write_fields(obj, types[kind][1], at, native))
         return out
 

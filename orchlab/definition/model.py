@@ -42,6 +42,7 @@ __all__ = [
     "Field",
     "Screen",
     "Orchestration",
+    "KeptPart",
     "Entry",
     "StageExit",
     "StepExit",
@@ -437,6 +438,20 @@ class Screen:
 
 
 @dataclass(frozen=True, slots=True)
+class KeptPart:
+    """A piece of an imported file that orchlab does not model, kept to be written back.
+
+    orchlab never interprets it: `orchlab.salesforce` keeps, say, a stage's canvas position or
+    a formula here when it reads a `.flow-meta.xml` file and puts it back when it saves one.
+    `owner` says what it belongs to ("" for the orchestration itself, "stage:Review",
+    "step:Approve", ...); `text` is the part exactly as the importer stores it (an XML element).
+    """
+
+    owner: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Orchestration:
     """A versioned orchestration definition.
 
@@ -455,9 +470,10 @@ class Orchestration:
     first: str | None = None
     is_template: bool = False
     source_template: str | None = None
+    kept: tuple[KeptPart, ...] = ()  # what an importer kept aside to write back (never run)
 
     def __post_init__(self) -> None:
-        for name in ("elements", "variables", "screens"):
+        for name in ("elements", "variables", "screens", "kept"):
             _tuple(self, name)
         if self.first is None and self.elements:
             object.__setattr__(self, "first", self.elements[0].name)

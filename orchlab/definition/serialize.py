@@ -44,6 +44,8 @@ their defaults are left out, so a hand-written file stays short::
         default: Work             # left out: the default outcome ends the path
         default_label: Standard
       - end: Done
+    kept:                         # left out: nothing; parts of an imported file, written back
+      - {owner: 'stage:Triage', text: <locationX>176</locationX>}
 
 Values: text, numbers, true/false, null and lists are written as they are, and dates and
 datetimes as YAML timestamps. Anything else is a mapping with one key: `{ref: $Record.Id}`
@@ -279,9 +281,11 @@ _K["screens"] = listing({"screen": (m.Screen, _SCREEN)}, keyed=False)
 _VARIABLE = "name type:value_type! object collection=is_collection:flag input=is_input:flag"
 _VARIABLE += " output=is_output:flag default:value description"
 _K["variables"] = listing({"variable": (m.Variable, spec(_VARIABLE, _K))}, keyed=False)
+_K["kept"] = listing({"part": (m.KeptPart, spec("owner text", _K))}, keyed=False)
 _TOP = spec(
     "schema_version:- name label description version:integer! is_template:flag "
-    "source_template start:start variables:variables screens:screens first:- elements:elements",
+    "source_template start:start variables:variables screens:screens first:- elements:elements "
+    "kept:kept",
     _K,
 )
 

@@ -68,6 +68,18 @@ class Scope:
         return MERGE_FIELD.sub(one, template)
 
 
+def _member(value: Any, names: list[str]) -> Any:
+    """`value.a.b` through nested records (dicts); None where a link is missing.
+
+    A polymorphic link such as `Owner:User` (Salesforce's syntax) reads the field `Owner`.
+    """
+    for name in names:
+        if not isinstance(value, dict):
+            return None
+        value = value[name] if name in value else value.get(name.split(":", 1)[0])
+    return value
+
+
 def _record_field(field: str) -> Resolver:
     def resolve(scope: Scope) -> Any:
         if field == "Id":
@@ -149,6 +161,13 @@ class Plan:
         head, rest = parts[0], parts[1:]
         if head == "$Record" and len(rest) == 1:
             return _record_field(rest[0])
+        if head == "$Record" and len(rest) > 1:  # a related record's field: $Record.Owner.Name
+
+            def related(s: Scope) -> Any:
+                record = s.records.get(s.run.record_id or "")
+                return _member(record["fields"], rest) if record else None
+
+            return related
         if head == "$Record__Prior" and len(rest) == 1:
             return lambda s: (s.run.prior or {}).get(rest[0])
         if path == "$Orchestration.Instance":
@@ -164,6 +183,8 @@ class Plan:
                 return step_status
             if len(rest) == 2 and rest[0] == "Outputs":
                 return lambda s: s.run.outputs.get(head, {}).get(rest[1])
+            if len(rest) > 2 and rest[0] == "Outputs":  # a field of a record output
+                return lambda s: _member(s.run.outputs.get(head, {}), rest[1:])
         if head in self.position:
             if rest == ["Status"]:
                 return lambda s: str(s.run.latest[head].status) if head in s.run.latest else None
@@ -180,6 +201,7 @@ class Plan:
                 if head in self.record_variables:
                     return _held_record_field(head, rest[0])
                 return lambda s: (s.run.variables.get(head) or {}).get(rest[0])
+            return lambda s: _member(s.run.variables.get(head), rest)
         raise KeyError(f"orchestration {self.name!r}: unknown reference {path!r}")
 
     def inputs(self, mapping: tuple[tuple[str, Any], ...], scope: Scope) -> dict[str, Any]:

@@ -46,7 +46,7 @@ class WorkItems(Evaluation):
         assignee = step.assignee
         if assignee is None:
             raise StepFailed(f"step {step.name!r}: no assignee")
-        name = assignee.name
+        name = assignee.name.strip()  # Salesforce trims; imported metadata may not have
         if assignee.kind is AssigneeKind.REFERENCE:
             value = scope.plan.resolver(name)(scope)
             kind = self.directory.kind_of(str(value)) if value else None

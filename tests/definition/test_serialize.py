@@ -897,3 +897,17 @@ def test_an_end_with_the_default_name_round_trips(end) -> None:
     assert loads(dumps(orch)) == orch
     assert from_dict(to_dict(orch)) == orch
     assert to_dict(orch)["elements"][-1]["end"] == "End"
+
+
+def test_kept_parts_round_trip_and_are_checked() -> None:
+    from orchlab.definition.model import KeptPart, Orchestration, Stage
+
+    kept = (KeptPart("stage:A", "<locationX>1</locationX>"), KeptPart("", "<x>é & 'q'</x>"))
+    orch = Orchestration("Kept", (Stage("A"),), kept=kept)
+    for format in ("yaml", "json"):
+        assert serialize.loads(serialize.dumps(orch, format)) == orch
+    assert "kept" not in serialize.to_dict(Orchestration("Plain", (Stage("A"),)))
+    data = serialize.to_dict(orch)
+    data["kept"][0]["where"] = "x"
+    with pytest.raises(serialize.DefinitionError, match="unknown field 'where' in kept"):
+        serialize.from_dict(data)

@@ -1,0 +1,45 @@
+"""Salesforce orchestration metadata in and out: `.flow-meta.xml` files <-> `Orchestration`.
+
+May import errors, definition, people, store, engine, analysis, simulate and render; only ui
+and cli import it. Start with `load`, `save` and `load_project`:
+
+    >>> import orchlab.salesforce as sf
+    >>> from orchlab.definition.examples import loan
+    >>> text = sf.dumps(loan())
+    >>> sf.loads(text, "Loan").orchestration == loan()
+    True
+"""
+
+from orchlab.errors import MetadataError
+from orchlab.salesforce.kept import api_version, kept_aside, status
+from orchlab.salesforce.metadata_load import Imported, load, loads
+from orchlab.salesforce.metadata_save import dumps, save
+from orchlab.salesforce.people import add_assignees
+from orchlab.salesforce.placeholders import (
+    Placeholder,
+    bind,
+    placeholder_registry,
+    placeholder_screens,
+)
+from orchlab.salesforce.project import Project, load_project
+from orchlab.salesforce.reader import MetadataWarning
+
+__all__ = [
+    "Imported",
+    "MetadataError",
+    "MetadataWarning",
+    "Placeholder",
+    "Project",
+    "add_assignees",
+    "api_version",
+    "bind",
+    "dumps",
+    "kept_aside",
+    "load",
+    "load_project",
+    "loads",
+    "placeholder_registry",
+    "placeholder_screens",
+    "save",
+    "status",
+]
