@@ -25,6 +25,7 @@ __all__ = [
     "StoreLocked",
     "SchemaVersionError",
     "RenderError",
+    "ServiceError",
 ]
 
 
@@ -134,3 +135,10 @@ class SchemaVersionError(StoreError):
 
 class RenderError(OrchlabError, RuntimeError):
     """A diagram could not be drawn (e.g. Graphviz's `dot` program is missing)."""
+
+
+# --- the engine service --------------------------------------------------------------------------
+
+
+class ServiceError(OrchlabError, RuntimeError):
+    """The engine service that owns a history file could not be reached, started or used."""
