@@ -23,6 +23,10 @@ from orchlab.service import wire
 
 __all__ = ["ServiceClient", "connect", "start_service"]
 
+# The services this process started. They outlive it on purpose (other apps use them); the
+# references only keep Python from warning that a child is still running when it forgets one.
+_STARTED: list[subprocess.Popen[bytes]] = []
+
 
 class ServiceClient:
     """The apps' calls (`orchlab.service.api.Backend`), sent to the engine service over HTTP.
@@ -71,14 +75,18 @@ class ServiceClient:
             return reply.get("result")
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def call(self, name: str, **args: Any) -> Any:
+    def call(self, call: str, /, **args: Any) -> Any:
+        """Send one call (a `Backend` method's name and its keyword arguments)."""
         with self._lock:
-            return self._request("POST", f"/api/{name}", wire.encode(args), self.timeout)
+            return self._request("POST", f"/api/{call}", wire.encode(args), self.timeout)
 
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+    def __del__(self) -> None:  # an app dropped without close(): no dangling socket
+        self.close()
 
     # --- the Backend calls (see orchlab.service.api.AppApi for what each returns) ---------------
 
@@ -173,10 +181,12 @@ def start_service(
         command += ["--flows", module]
     log_path = Path(log) if log else path.with_name(path.name + ".service.log")
     with log_path.open("ab") as out:
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,
         )  # fmt: skip
+    _STARTED.append(proc)
+    return proc
 
 
 def connect(

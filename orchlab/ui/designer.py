@@ -10,6 +10,7 @@ mirrors it in widgets; the Debug panel is `orchlab.ui.debug.Debugger`.
 from __future__ import annotations
 
 import re
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -199,12 +200,12 @@ class DesignerPresenter:
 
     # --- editing ---------------------------------------------------------------------------------
 
-    def edit(self, target: Any, **changes: Any) -> None:
+    def edit(self, part: Any, /, **changes: Any) -> None:
         """Change fields of a draft part (what a form's controls do), then check and draw."""
         for name, value in changes.items():
-            if not hasattr(target, name):
-                raise AttributeError(f"{type(target).__name__} has no field {name!r}")
-            setattr(target, name, value)
+            if not hasattr(part, name):
+                raise AttributeError(f"{type(part).__name__} has no field {name!r}")
+            setattr(part, name, value)
         self.update()
 
     def _unique(self, base: str, taken: list[str]) -> str:
@@ -515,15 +516,16 @@ class DesignerPresenter:
         self._draw(orch)
 
     def _draw(self, orch: Orchestration) -> None:
-        from orchlab.render.graph import DotNotFoundError, pipe, to_graph
+        from orchlab.errors import RenderError
+        from orchlab.render.graph import pipe, to_graph
 
         graph = to_graph(orch)
         if graph.source == self._drawn:
             return
         try:
             svg = pipe(graph, "svg").decode("utf-8")
-        except DotNotFoundError as exc:
-            self.diagram = f"<pre>{exc}</pre>"
+        except RenderError as exc:  # no dot, or a half-typed name it cannot draw: say so
+            self.diagram = f'<pre class="orchlab-error">{escape(str(exc))}</pre>'
             return
         self.diagram = svg[svg.find("<svg") :]
         self._drawn = graph.source

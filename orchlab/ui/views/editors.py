@@ -50,7 +50,6 @@ __all__ = [
 
 Hook = Callable[[], None]
 _LABEL = {"description_width": "110px"}
-_ROW = w.Layout(width="100%", max_width="520px")
 
 
 def text(description: str, value: str, *, area: bool = False, placeholder: str = "") -> w.Text:
@@ -61,7 +60,7 @@ def text(description: str, value: str, *, area: bool = False, placeholder: str =
         placeholder=placeholder,
         continuous_update=False,
         style=_LABEL,
-        layout=_ROW,
+        layout=w.Layout(width="100%", max_width="520px"),
     )
     if area:
         box.rows = 3
@@ -90,7 +89,7 @@ def combo(description: str, options: list[str], value: str, placeholder: str = "
         ensure_option=False,
         continuous_update=False,
         style=_LABEL,
-        layout=_ROW,
+        layout=w.Layout(width="100%", max_width="520px"),
     )
 
 

@@ -16,12 +16,16 @@ from orchlab.ui.views.style import esc
 
 __all__ = ["FormView", "control_for"]
 
-_WIDE = w.Layout(width="100%", max_width="460px")
 _PLACEHOLDERS = {
     FieldKind.NUMBER: "a number, e.g. 12",
     FieldKind.CURRENCY: "an amount, e.g. 1200.00",
     FieldKind.EMAIL: "name@example.com",
 }
+
+
+def _wide() -> w.Layout:
+    # A new Layout for each control: a shared one would be closed with the first form.
+    return w.Layout(width="100%", max_width="460px")
 
 
 def control_for(f: Field, value: Any) -> w.ValueWidget:
@@ -32,7 +36,7 @@ def control_for(f: Field, value: Any) -> w.ValueWidget:
     """
     kind = f.kind
     if kind is FieldKind.LONG_TEXT:
-        return w.Textarea(value=value or "", rows=3, layout=_WIDE)
+        return w.Textarea(value=value or "", rows=3, layout=_wide())
     if kind is FieldKind.CHECKBOX:
         # The checkbox carries its label; a required one is marked as the other fields are.
         label = (f.label or f.name) + (" *" if f.required else "")
@@ -54,7 +58,7 @@ def control_for(f: Field, value: Any) -> w.ValueWidget:
             layout=w.Layout(width="260px"),
         )
     placeholder = _PLACEHOLDERS.get(kind, "")
-    return w.Text(value=value or "", placeholder=placeholder, layout=_WIDE)
+    return w.Text(value=value or "", placeholder=placeholder, layout=_wide())
 
 
 class FormView(w.VBox):
