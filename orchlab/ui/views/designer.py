@@ -83,6 +83,7 @@ class Designer(w.VBox):
                 for o in backend.orchestrations()
             ]
         self.open_choice = w.Dropdown(options=opens, layout=w.Layout(width="260px"))
+        self.open_choice.add_class("orchlab-open")
         self.open_choice.observe(self._on_open, names="value")
         self.new_button = w.Button(description="New", icon="file")
         self.new_button.on_click(lambda _: self._do(p.new))

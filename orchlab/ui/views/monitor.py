@@ -122,8 +122,12 @@ class RunsMonitor(w.VBox):
             control.observe(
                 self._on(lambda c, k=key: p.filter_runs(**{k: c["new"] or None})), names="value"
             )
-        for control in (self.orchestration, self.status, self.search):
-            control.add_class("orchlab-run-filter")
+        for control, name in (
+            (self.orchestration, "orchestration"),
+            (self.status, "status"),
+            (self.search, "search"),
+        ):
+            control.add_class(f"orchlab-filter-{name}")
         run_head, self.run_sorts = _sort_head(
             RUN_COLUMNS, _FIRST, _RUN_WIDTHS, lambda k: self._do(p.sort_runs, k)
         )
@@ -161,7 +165,7 @@ class RunsMonitor(w.VBox):
         self.diagram = w.HTML()
         self.diagram.add_class("orchlab-diagram")
         self.detail_card = card(
-            self.detail_head, w.HBox(list(self.actions.values())), self.timeline, title="Run"
+            self.detail_head, w.HBox(list(self.actions.values())), self.timeline
         )
         self.detail_card.add_class("orchlab-run-detail")
         self.diagram_card = card(self.diagram)

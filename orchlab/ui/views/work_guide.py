@@ -21,8 +21,8 @@ from orchlab.ui.work_guide import INBOX_COLUMNS, INBOX_LIMIT, WorkGuidePresenter
 __all__ = ["WorkGuide", "card"]
 
 # Pixel widths of the inbox columns after the first (the item's label, a button).
-_LABEL_WIDTH = 210
-_WIDTHS = {"orchestration": 110, "run": 72, "context": 92, "assigned": 190, "age": 56}
+_LABEL_WIDTH = 190
+_WIDTHS = {"orchestration": 104, "run": 70, "context": 88, "assigned": 176, "age": 54}
 
 
 def card(*children: w.Widget, title: str = "") -> w.VBox:
@@ -180,9 +180,9 @@ class WorkGuide(w.VBox):
 
         left = w.VBox(
             [self.message, self.next_box, self.item_card, inbox, self.start_box],
-            layout=w.Layout(flex="1 1 600px", margin="0 12px 0 0", min_width="560px"),
+            layout=w.Layout(flex="1 1 600px", margin="0 12px 0 0", min_width="520px"),
         )
-        right = w.VBox([diagram_card], layout=w.Layout(flex="1 1 420px", min_width="360px"))
+        right = w.VBox([diagram_card], layout=w.Layout(flex="1 1 420px", min_width="320px"))
         super().__init__(
             [
                 style_sheet(),
