@@ -202,6 +202,13 @@ class WorkGuide(w.VBox):
         self.add_class("orchlab-work-guide")
         self.render()
 
+    def open_item(self, item_id: str) -> bool:
+        """Open a work item's form, as clicking its row does (it need not be on the page)."""
+        with self.busy:
+            opened = self.presenter.open(item_id)
+        self.render()
+        return opened
+
     # --- events ----------------------------------------------------------------------------------
 
     def _do(self, action: Callable[..., Any], *args: Any) -> None:
