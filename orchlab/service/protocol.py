@@ -5,7 +5,7 @@ Light on purpose: an app's kernel imports this, never the engine or DuckDB.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any, Protocol
 
@@ -14,14 +14,8 @@ from orchlab.definition.model import Field, Screen
 __all__ = ["INBOX_SORTS", "Backend", "screen_from_dict", "screen_to_dict"]
 
 
-INBOX_SORTS: dict[str, Callable[[dict[str, Any]], Any]] = {
-    "age": lambda r: (r["age"], r["id"]),
-    "label": lambda r: (r["label"].casefold(), r["id"]),
-    "orchestration": lambda r: (r["orchestration"].casefold(), r["id"]),
-    "run": lambda r: r["id"],
-    "context": lambda r: (r["context"] or "", r["id"]),
-    "assigned": lambda r: (r["via"] or "", r["id"]),
-}
+# How an inbox can be sorted (the Work Guide's column headings).
+INBOX_SORTS = ("age", "label", "orchestration", "run", "context", "assigned")
 
 
 class Backend(Protocol):

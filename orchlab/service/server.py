@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import importlib
 import inspect
 import os
@@ -158,6 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             stats = build_demo(path, args.work_guide_url)
             print(f"orchlab service: wrote the demo history {path} ({stats['runs']} runs)")
         server.api.engine = Engine(HistoryStore(path), work_guide_url=args.work_guide_url)
+        # What was loaded lives as long as the service: keep the cyclic collector from walking
+        # it again and again (on 100k runs a full pass cost more than the calls themselves).
+        gc.collect()
+        gc.freeze()
     except OrchlabError as exc:
         print(f"orchlab service: {exc}", file=sys.stderr)
         server.server_close()

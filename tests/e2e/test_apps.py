@@ -203,6 +203,8 @@ def test_designer_in_voila(apps: Apps, browser: Browser) -> None:
     choose(page, ".orchlab-open select", "example: loan")
     page.wait_for_selector(".orchlab-designer select option:has-text('Funding_recovery')")
     page.wait_for_selector(".orchlab-problems:has-text('no problems')")
+    choose(page, ".orchlab-designer .widget-select select", "Amount_decision")
+    page.wait_for_selector(".orchlab-decision-editor .orchlab-conditions")
     screenshot(page, "designer-voila")
     page.close()
 

@@ -161,23 +161,23 @@ class ConditionsEditor(w.VBox):
         rows = []
         self.lefts, self.ops, self.rights = [], [], []
         for i, row in enumerate(self.block.rows):
-            number = w.HTML(f"<b>{i + 1}</b>", layout=w.Layout(width="22px"))
+            number = w.HTML(f"<b>{i + 1}</b>", layout=w.Layout(width="16px"))
             left = w.Text(
                 value=row[0],
                 placeholder="$Record.Amount",
                 continuous_update=False,
-                layout=w.Layout(width="200px"),
+                layout=w.Layout(width="170px"),
             )
             op = w.Dropdown(
                 options=_OPERATORS,
                 value=row[1] if row[1] in _OPERATORS else "equals",
-                layout=w.Layout(width="140px"),
+                layout=w.Layout(width="124px"),
             )
             right = w.Text(
                 value=row[2],
                 placeholder="1000 or {!ref}",
                 continuous_update=False,
-                layout=w.Layout(width="160px"),
+                layout=w.Layout(width="116px"),
             )
             drop = w.Button(
                 icon="trash", tooltip="Delete this condition", layout=w.Layout(width="36px")

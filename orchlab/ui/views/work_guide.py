@@ -333,7 +333,7 @@ def _record_html(view: dict[str, Any]) -> str:
         title = f"{record['object']} {record['Id']}"
         rows += [(k, v) for k, v in record["fields"].items()]
     elif row.get("context"):
-        title = f"Record {row['context']}"
+        title = f"{row['context']}: the run's data"
     else:
         title = f"Run {row['run_id']}"
     rows += list((view.get("variables") or {}).items())
