@@ -112,10 +112,20 @@ class ServiceClient:
         return self.call("work_item", item_id=item_id, user=user)  # type: ignore[no-any-return]
 
     def complete(
-        self, item_id: str, user: str, values: Mapping[str, Any], comments: str | None = None
+        self,
+        item_id: str,
+        user: str,
+        values: Mapping[str, Any],
+        comments: str | None = None,
+        inbox: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         return self.call(  # type: ignore[no-any-return]
-            "complete", item_id=item_id, user=user, values=dict(values), comments=comments
+            "complete",
+            item_id=item_id,
+            user=user,
+            values=dict(values),
+            comments=comments,
+            inbox=dict(inbox) if inbox is not None else None,
         )
 
     def start_form(self, name: str) -> dict[str, Any]:

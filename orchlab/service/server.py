@@ -29,7 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from orchlab.errors import OrchlabError
+from orchlab.errors import OrchlabError, ServiceError
 from orchlab.service import wire
 from orchlab.service.api import AppApi, Backend
 
@@ -90,9 +90,11 @@ class Service(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, api: AppApi, host: str = "127.0.0.1", port: int = 0, verbose: bool = False):
+    def __init__(
+        self, api: AppApi | None, host: str = "127.0.0.1", port: int = 0, verbose: bool = False
+    ) -> None:
         super().__init__((host, port), _Handler)
-        self.api = api
+        self.api = api  # None while the history is still being opened
         self.verbose = verbose
         self._lock = threading.Lock()
 
@@ -103,6 +105,8 @@ class Service(ThreadingHTTPServer):
 
     def call(self, name: str, args: dict[str, Any]) -> Any:
         with self._lock:
+            if self.api is None:  # pragma: no cover - requests wait until serve_forever runs
+                raise ServiceError("the engine service is still opening its history")
             return getattr(self.api, name)(**args)
 
 
@@ -150,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         # The port first: a second service started at the same time stops here, before it
         # could touch the file.
-        server = Service(AppApi(None, str(path)), args.host, args.port, args.verbose)  # type: ignore[arg-type]
+        server = Service(None, args.host, args.port, args.verbose)
     except OSError as exc:
         print(f"orchlab service: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
@@ -158,9 +162,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.demo and not path.exists():
             stats = build_demo(path, args.work_guide_url)
             print(f"orchlab service: wrote the demo history {path} ({stats['runs']} runs)")
-        server.api.engine = Engine(HistoryStore(path), work_guide_url=args.work_guide_url)
-        # What was loaded lives as long as the service: keep the cyclic collector from walking
-        # it again and again (on 100k runs a full pass cost more than the calls themselves).
+        engine = Engine(HistoryStore(path), work_guide_url=args.work_guide_url)
+        server.api = AppApi(engine, str(path))
+        # What was loaded lives as long as the service: the cyclic collector need not walk the
+        # open runs' objects (hundreds of thousands on a big history) on every full pass.
         gc.collect()
         gc.freeze()
     except OrchlabError as exc:
@@ -176,7 +181,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         pass
     finally:
         server.server_close()
-        store = server.api.engine.store
-        store.checkpoint()
-        store.close()
+        engine.store.checkpoint()
+        engine.store.close()
     return 0

@@ -109,12 +109,16 @@ class WorkGuidePresenter:
         self.message = Message()
         self.refresh()
 
+    @property
+    def _inbox_query(self) -> dict[str, Any]:
+        return {"sort": self.sort, "descending": self.descending, "limit": INBOX_LIMIT}
+
     def refresh(self) -> None:
         """Read the inbox again (items others completed leave it)."""
         assert self.user is not None
-        found = self.backend.inbox(
-            self.user, sort=self.sort, descending=self.descending, limit=INBOX_LIMIT
-        )
+        self._show_inbox(self.backend.inbox(self.user, **self._inbox_query))
+
+    def _show_inbox(self, found: dict[str, Any]) -> None:
         self.items, self.total, self.mine = found["items"], found["total"], found["mine"]
 
     def sort_by(self, key: str) -> None:
@@ -186,7 +190,11 @@ class WorkGuidePresenter:
         label = self.item["item"]["label"]
         try:
             outcome = self.backend.complete(
-                item_id, self.user, self.form.submission(), self.comments.strip() or None
+                item_id,
+                self.user,
+                self.form.submission(),
+                self.comments.strip() or None,
+                inbox=self._inbox_query,  # the inbox as it is now, in the same call
             )
         except FormInvalid as exc:
             self.form.errors = dict(exc.errors)
@@ -209,7 +217,7 @@ class WorkGuidePresenter:
         self.outcome = outcome
         self.diagram = outcome["diagram"]
         self.message = Message("success", f"Submitted {label!r}.", tuple(self.next_lines(outcome)))
-        self.refresh()
+        self._show_inbox(outcome["inbox"])
         return True
 
     def next_lines(self, outcome: dict[str, Any]) -> list[str]:
