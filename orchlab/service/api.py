@@ -112,6 +112,8 @@ class AppApi:
         return user
 
     def item_row(self, item: WorkItem, now: dt.datetime, user: str | None = None) -> dict[str, Any]:
+        """An open work item as a table row; `via` names the group or queue it reached `user`
+        through ("" when it is theirs, or when no user is given)."""
         run = self.engine.state.runs[item.run_id]
         if user is None or item.owner == user or item.assignee_type == "User":
             via = ""
@@ -180,7 +182,7 @@ class AppApi:
             record = {"Id": item.context, "object": found["object"], "fields": found["fields"]}
         try:
             inputs = plan.inputs(step.inputs, Scope(plan, run, engine.state.records))
-        except Exception:
+        except Exception:  # shown for reference only: an unreadable one must not hide the form
             inputs = {}
         why_not = ""
         if not engine.can_act(item, user):

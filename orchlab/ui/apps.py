@@ -23,10 +23,24 @@ from pathlib import Path
 from orchlab.errors import ServiceError
 from orchlab.service.client import ServiceClient, start_service
 
-__all__ = ["APPS", "Apps", "WIDGETS", "app_urls", "main", "start_apps"]
+__all__ = ["APPS", "Apps", "WIDGETS", "app_urls", "main", "page_query", "start_apps"]
 
 WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
 APPS = ("work_guide", "runs_monitor", "designer")
+
+
+def page_query() -> str:
+    """The page's query string, e.g. ``item=R000001-W1&user=sam`` ("" outside Voilà).
+
+    Voilà keeps a kernel per app ready in advance (it runs the notebook before anyone asks):
+    there, this waits for the page's request, so the app is built when the page is opened,
+    with what it asks for, while the kernel's start and the imports are already done.
+    """
+    if os.environ.get("VOILA_PREHEAT") == "True":
+        from voila.utils import get_query_string  # only in Voilà: it imports the whole server
+
+        return get_query_string() or ""
+    return os.environ.get("QUERY_STRING", "")
 
 
 def app_urls(port: int, host: str = "127.0.0.1") -> dict[str, str]:
@@ -114,7 +128,10 @@ def start_apps(
     voila = subprocess.Popen(
         [*_voila(), str(Path(notebooks).resolve()), f"--port={port}", "--no-browser",
          f"--Voila.ip={host}", "--Voila.port_retries=0",
-         "--VoilaConfiguration.show_tracebacks=True"],
+         "--VoilaConfiguration.show_tracebacks=True",
+         # A kernel per app, started and with the notebook run up to page_query(), before
+         # anyone opens a page: opening one then costs no kernel start.
+         "--VoilaConfiguration.preheat_kernel=True"],
         stdout=voila_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
     )  # fmt: skip
     voila_log.close()

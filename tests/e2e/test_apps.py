@@ -56,7 +56,7 @@ def service(apps: Apps) -> Iterator[ServiceClient]:
 
 def open_app(browser: Browser, url: str, ready: str) -> Page:
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(url)
+    page.goto(url, timeout=KERNEL)  # Voilà answers once the page's kernel has run the notebook
     page.wait_for_selector(ready, timeout=KERNEL)
     return page
 

@@ -24,8 +24,7 @@ def test_the_service_imports_no_widget_library() -> None:
 
 def test_the_work_guide_and_monitor_kernels_need_no_database() -> None:
     loaded = _modules_after(
-        "import orchlab.ui, orchlab.ui.views.work_guide, orchlab.ui.views.monitor, "
-        "orchlab.service"
+        "import orchlab.ui, orchlab.ui.views.work_guide, orchlab.ui.views.monitor, orchlab.service"
     )
     assert "ipywidgets" in loaded
     assert not {"duckdb", "pandas", "pyarrow", "orchlab.engine.engine"} & loaded
