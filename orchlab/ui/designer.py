@@ -624,8 +624,9 @@ class DesignerPresenter:
             )
             return False
         if self.errors:
+            count = len(self.errors)
             self.message = Message(
-                "error", f"Not deployed: fix the {len(self.errors)} errors first."
+                "error", f"Not deployed: fix the {count} error{'s' * (count != 1)} first."
             )
             return False
         try:

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 import orchlab as ol
 from orchlab.engine import Engine
 from orchlab.service import ServiceClient, connect, wire
+from orchlab.service import client as client_module
 from orchlab.service.api import AppApi
 from orchlab.service.server import CALLS, Service
 from orchlab.simulate.demo import deploy_examples, setup_directory
@@ -116,18 +116,10 @@ def test_a_service_that_is_not_there_is_a_clear_error() -> None:
 
 
 def _stop(pid: int) -> None:
-    """Stop a service this test's connect() started (a child of this process: reap it)."""
+    """Stop a service this test's connect() started, and wait for it (it is our child)."""
     os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if done:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"service {pid} did not stop")
+    (proc,) = [p for p in client_module._STARTED if p.pid == pid]
+    assert proc.wait(timeout=20) == 0  # it closed the history cleanly
 
 
 def test_connect_starts_the_service_once_and_checks_which_file(tmp_path: Path) -> None:

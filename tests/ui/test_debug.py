@@ -105,5 +105,5 @@ def test_debug_refuses_a_design_with_errors(api: AppApi) -> None:
     d.editor.steps.value = 0
     d.editor.step_editor.target.value = "no_such_flow"
     d.debug.new_run.click()
-    assert "Fix the 1 errors first" in d.debug.message.value
+    assert "Fix the 1 error first" in d.debug.message.value
     assert d.debug.debugger is None

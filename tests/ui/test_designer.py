@@ -218,3 +218,23 @@ def test_draft_round_trips_every_example() -> None:
 
     for make in EXAMPLES.values():
         assert OrchestrationDraft.of(make()).build() == make()
+
+
+def test_a_step_changes_kind_and_a_deleted_step_leaves_the_after_lists(api: AppApi) -> None:
+    d = Designer(api, "loan")
+    p = d.presenter
+    d.elements.value = 5  # Funding: Disburse, then Welcome_letter after it
+    d.editor.steps.value = 0
+    d.editor.step_editor.kind.value = "background"  # the external step becomes a background one
+    d.editor.step_editor.target.value = "send_welcome_letter"
+    step = p.draft.build().element("Funding").steps[0]
+    assert type(step).__name__ == "BackgroundStep" and step.flow == "send_welcome_letter"
+    d.editor.delete.click()  # delete it: Welcome_letter no longer waits for it
+    (left,) = p.draft.build().element("Funding").steps
+    assert left.name == "Welcome_letter" and left.entry.steps == ()
+    # Waiting for no step is a mistake the problems list names, and deploying waits for a fix.
+    assert [f.message for f in p.errors] == [
+        "waits for no step; expected steps of stage 'Funding': none"
+    ]
+    d.deploy_button.click()
+    assert p.message.text == "Not deployed: fix the 1 error first."

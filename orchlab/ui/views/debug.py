@@ -164,8 +164,8 @@ class DebugPanel(w.VBox):
             self._say(
                 Message(
                     "error",
-                    f"Fix the {len(p.errors)} errors first: the engine runs only valid "
-                    "definitions.",
+                    f"Fix the {len(p.errors)} error{'s' * (len(p.errors) != 1)} first: the "
+                    "engine runs only valid definitions.",
                 )
             )
             self.render()
