@@ -620,7 +620,12 @@ def explain(conditions: Conditions, scope: Scope) -> Explanation:
     value = _in_order(tree, results)
     numbers = _render(tree, str)
     filled = _render(tree, lambda n: _word(results.get(n)))
-    return Explanation(value, tuple(items), numbers, f"{numbers} = {filled} = {_word(value)}")
+    trace = (
+        f"{numbers} = {filled}"
+        if isinstance(tree, Num)
+        else f"{numbers} = {filled} = {_word(value)}"
+    )
+    return Explanation(value, tuple(items), numbers, trace)
 
 
 def _render(node: Logic, name: Callable[[int], str]) -> str:

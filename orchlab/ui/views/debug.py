@@ -93,7 +93,10 @@ class DebugPanel(w.VBox):
         self.item_form: FormState | None = None
         self.item_box = w.VBox()
         self.submit = w.Button(
-            description="Submit as this person", icon="check", button_style="primary"
+            description="Submit as this person",
+            icon="check",
+            button_style="primary",
+            layout=w.Layout(width="220px"),
         )
         self.submit.add_class("orchlab-debug-submit")
         self.submit.on_click(lambda _: self._act())

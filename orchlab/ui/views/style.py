@@ -88,6 +88,12 @@ CSS = f"""
   border: 2px solid #c9c9c9; border-top-color: {BLUE}; border-radius: 50%;
   vertical-align: -3px; animation: orchlab-spin .8s linear infinite; }}
 @keyframes orchlab-spin {{ to {{ transform: rotate(360deg); }} }}
+.orchlab-check {{ border: 1px solid {LINE}; border-radius: 6px; padding: 6px 10px;
+  margin: 0 0 8px 0; background: #fafaf9; }}
+.orchlab-check table {{ border-collapse: collapse; margin: 4px 0; }}
+.orchlab-check td, .orchlab-check th {{ padding: 1px 10px 1px 0; text-align: left;
+  vertical-align: top; }}
+.orchlab-check th {{ color: {GREY}; font-weight: 600; font-size: 12px; }}
 .orchlab-confirm {{ background: #fff8e6; border: 1px solid #f4bc25; border-radius: 6px;
   padding: 4px 8px; align-items: center; }}
 """
