@@ -27,6 +27,7 @@ __all__ = [
     "SchemaVersionError",
     "RenderError",
     "AnalysisError",
+    "ServiceError",
 ]
 
 
@@ -166,3 +167,10 @@ class RenderError(OrchlabError, RuntimeError):
 
 class AnalysisError(OrchlabError, ValueError):
     """An analysis asked for something the history or its arguments cannot give; says what."""
+
+
+# --- the engine service --------------------------------------------------------------------------
+
+
+class ServiceError(OrchlabError, RuntimeError):
+    """The engine service that owns a history file could not be reached, started or used."""

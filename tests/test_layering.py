@@ -21,6 +21,9 @@ LAYERS = [
     "simulate",
     "render",
     "salesforce",
+    # The engine service owns a history file for the apps; it draws runs (render) and serves
+    # calls that ui sends, and imports no widget library, so it sits between the two.
+    "service",
     "ui",
     "cli",
 ]

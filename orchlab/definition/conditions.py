@@ -33,6 +33,7 @@ from orchlab.definition.values import ORDERED_TYPES, ValueType, comparable, type
 __all__ = ["DEFAULT_MAX_CONDITIONS", "And", "Condition", "ConditionError", "Conditions", "Logic"]
 __all__ += ["LogicError", "Not", "Num", "Operator", "Or", "Scope", "all_of", "any_of", "check"]
 __all__ += ["check_types", "compile_conditions", "cond", "custom", "describe", "evaluate"]
+__all__ += ["ConditionResult", "Explanation", "explain"]
 __all__ += ["parse_logic", "parse_operator"]
 
 DEFAULT_MAX_CONDITIONS = 10
@@ -515,3 +516,135 @@ def evaluate(conditions: Conditions, scope: Scope) -> bool:
     if hit is not None and hit[0] is conditions:
         return hit[1](scope)
     return compile_conditions(conditions)(scope)
+
+
+# --- explaining a result (the designer's Debug) ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionResult:
+    """One numbered condition at one moment: the values it compared and whether it held.
+
+    `result` is None when the values could not be compared (then `error` says why).
+    """
+
+    number: int
+    text: str
+    left: Any
+    right: Any
+    result: bool | None
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a block came out as it did: each condition's result, and the logic with them filled in.
+
+    `trace` reads like ``1 AND NOT (2 OR 3) = true AND NOT (false OR true) = false``.
+    `result` is None when the engine would have raised (a comparison that cannot be made,
+    or custom logic that does not parse: then `error` holds the message and `column` its place).
+    """
+
+    result: bool | None
+    items: tuple[ConditionResult, ...]
+    logic: str
+    trace: str
+    error: str = ""
+    column: int | None = None
+
+
+def _word(value: bool | None) -> str:
+    return "error" if value is None else "true" if value else "false"
+
+
+def _tree_of(conditions: Conditions) -> Logic:
+    count = len(conditions.items)
+    if not conditions.is_custom:
+        nums = tuple(Num(i) for i in range(1, count + 1))
+        return And(nums) if conditions.logic == "and" else Or(nums)
+    tree = parse_logic(conditions.logic)
+    if isinstance(tree, And | Or) and not tree.parts:
+        tree = type(tree)(tuple(Num(i) for i in range(1, count + 1)))
+    beyond = [n for n in sorted(tree.numbers()) if n > count]
+    if beyond:
+        raise LogicError(_names_missing(beyond[0], count), text=conditions.logic)
+    return tree
+
+
+def _in_order(node: Logic, results: dict[int, bool | None]) -> bool | None:
+    """The block's value, short-circuiting left to right exactly as the compiled closures do,
+    so an error counts only where the engine would have reached it."""
+    if isinstance(node, Num):
+        return results[node.index]
+    if isinstance(node, Not):
+        inner = _in_order(node.operand, results)
+        return None if inner is None else not inner
+    every = isinstance(node, And)
+    for part in node.parts:
+        value = _in_order(part, results)
+        if value is None:
+            return None
+        if value is not every:
+            return not every
+    return every
+
+
+def explain(conditions: Conditions, scope: Scope) -> Explanation:
+    """Evaluate a block the way the engine does, keeping every step for people to read.
+
+    >>> from orchlab.definition.ref import Ref
+    >>> class Values:
+    ...     def value(self, ref): return {"amount": 1200, "region": "EU"}[ref.path]
+    ...     def changed(self, ref): return False
+    >>> block = custom("1 AND NOT 2", cond("amount", ">", 1000), cond("region", "equals", "EU"))
+    >>> explain(block, Values()).trace
+    '1 AND NOT 2 = true AND NOT true = false'
+    """
+    items: list[ConditionResult] = []
+    results: dict[int, bool | None] = {}
+    for number, c in enumerate(conditions.items, 1):
+        left = _safe_value(scope, c.left)
+        right = _safe_value(scope, c.right) if isinstance(c.right, Ref) else c.right
+        try:
+            result: bool | None = _compile_one(c, number)(scope)
+            error = ""
+        except (ConditionError, KeyError, TypeError, ValueError) as exc:
+            result, error = None, str(exc.args[0]) if exc.args else type(exc).__name__
+        results[number] = result
+        items.append(ConditionResult(number, str(c), left, right, result, error))
+    shown_logic = conditions.logic.upper() if not conditions.is_custom else conditions.logic
+    try:
+        tree = _tree_of(conditions)
+    except LogicError as exc:
+        return Explanation(None, tuple(items), shown_logic, "", str(exc), exc.column)
+    value = _in_order(tree, results)
+    numbers = _render(tree, str)
+    filled = _render(tree, lambda n: _word(results.get(n)))
+    trace = (
+        f"{numbers} = {filled}"
+        if isinstance(tree, Num)
+        else f"{numbers} = {filled} = {_word(value)}"
+    )
+    return Explanation(value, tuple(items), numbers, trace)
+
+
+def _render(node: Logic, name: Callable[[int], str]) -> str:
+    """`render_logic`, but a condition's stand-in (a number or a word) never needs parentheses."""
+    if isinstance(node, Not) and isinstance(node.operand, Num):
+        return f"NOT {name(node.operand.index)}"
+    if isinstance(node, Not):
+        return f"NOT ({_render(node.operand, name)})"
+    if isinstance(node, And):
+        return " AND ".join(
+            f"({_render(p, name)})" if isinstance(p, Or) else _render(p, name) for p in node.parts
+        )
+    if isinstance(node, Or):
+        return " OR ".join(_render(p, name) for p in node.parts)
+    return name(node.index)
+
+
+def _safe_value(scope: Scope, reference: Ref) -> Any:
+    try:
+        return scope.value(reference)
+    except (KeyError, TypeError, ValueError) as exc:
+        return f"<{exc.args[0] if exc.args else type(exc).__name__}>"

@@ -52,6 +52,8 @@ class Engine(Starts):
         clock: the wall clock by default; pass a `VirtualClock` in tests and simulations.
         max_visits: how often one run may enter the same element before a Go To loop is stopped.
         smtp: where to deliver notification emails; without it they are only kept in the outbox.
+        work_guide_url: a link to the Work Guide that emails end with; `{item}` is replaced by
+            the work item's id (e.g. "http://host:8866/voila/render/work_guide.ipynb?item={item}").
     """
 
     def __init__(
@@ -62,12 +64,14 @@ class Engine(Starts):
         clock: Clock | None = None,
         max_visits: int = 100,
         smtp: SmtpConfig | None = None,
+        work_guide_url: str | None = None,
     ) -> None:
         self.store = store if store is not None else HistoryStore()
         self.registry = registry if registry is not None else default_registry
         self.clock = clock or SystemClock()
         self.max_visits = max_visits
         self.mailer = Mailer(smtp) if smtp is not None else None
+        self.work_guide_url = work_guide_url
         self.directory = Directory()
         self.plans: dict[tuple[str, int], Plan] = {}
         self.active: dict[str, int] = {}

@@ -40,6 +40,7 @@ class WorkItems(Evaluation):
     directory: Directory
     store: HistoryStore
     plans: dict[tuple[str, int], Plan]
+    work_guide_url: str | None
     _call: Callable[[], AbstractContextManager[None]]
 
     def _resolve_assignee(self, step: InteractiveStep, scope: Scope) -> tuple[str, str]:
@@ -135,6 +136,8 @@ class WorkItems(Evaluation):
         body = (body + "\n\n" if body else "") + (
             f"Step: {label}\nRecord: {context or '-'}\nWork item: {item_id}"
         )
+        if self.work_guide_url:  # as Salesforce's emails link to the record page
+            body += "\nOpen it in the Work Guide: " + self.work_guide_url.replace("{item}", item_id)
         return {"to": to, "subject": subject, "body": body}
 
     def work_item(self, item_id: str) -> WorkItem:

@@ -125,7 +125,8 @@ def _node_label(node: NodeMarkup) -> str:
     # A decision's diamond is its icon; the start is always done, so no status mark.
     icon = ICONS.get(node.icon or node.kind, "") if node.kind != "decision" else ""
     status = STATUS_ICONS.get(node.state, "") if node.kind != "start" else ""
-    title = "<BR/>".join(f"<B>{_esc(t)}</B>" for t in _wrapped(node.title, 28))
+    # A title being typed may be empty: "<B></B>" is a syntax error to dot.
+    title = "<BR/>".join(f"<B>{_esc(t)}</B>" for t in _wrapped(node.title, 28) if t)
     head = " ".join(p for p in (_esc(icon), title, _esc(status)) if p)
     parts = [head, *_small(list(node.lines)), *_small(list(node.notes), italic=True)]
     if node.badge:
