@@ -271,3 +271,14 @@ def test_simulate_refuses_a_bad_scenario(tmp_path: Path, capsys) -> None:
     db = tmp_path / "sim.duckdb"
     assert main(["simulate", str(loan_file), "--scenario", str(bad), "--history", str(db)]) == 1
     assert "days: expected a number; got 'many'" in capsys.readouterr().err
+
+
+def test_apps_is_the_launcher_with_its_own_options(capsys) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["apps", "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert "--history" in out and "--service-port" in out
+    with pytest.raises(SystemExit):
+        main(["runs", "--bogus"])  # other commands keep refusing what they do not know
+    assert "unrecognized arguments: --bogus" in capsys.readouterr().err

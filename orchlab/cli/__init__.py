@@ -10,6 +10,7 @@
     orchlab render --run R000001 -o run.svg      a run's state drawn (open or closed)
     orchlab simulate examples/loan.yaml --per-day 20 --days 90 --history sim.duckdb
     orchlab report --history sim.duckdb --html report.html
+    orchlab apps                                 the Work Guide, monitor and designer in Voilà
 
 Commands that change something take `--as USER`; `--history FILE` (default
 $ORCHLAB_HISTORY or orchlab.duckdb) names the history; reading commands refuse a missing file.
@@ -35,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run `orchlab COMMAND --help` for a command's options.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = sub.add_parser(
+        "apps",
+        help="serve the Work Guide, runs monitor and designer as web pages (Voilà)",
+        add_help=False,
+    )
+    p.set_defaults(fn=_apps)
     design.add_commands(sub)
     runs.add_commands(sub)
     history.add_commands(sub)
@@ -42,10 +49,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _apps(args: argparse.Namespace) -> int:
+    """`orchlab apps [--history FILE] [--port P] [--service-port S]`: the apps' own launcher."""
+    from orchlab.ui.apps import main as apps_main
+
+    return int(apps_main(args.rest))  # its options are its launcher's own
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from orchlab.errors import OrchlabError
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "apps":
+        args.rest = rest
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
         return int(args.fn(args))
     except (OrchlabError, CommandError, ValueError, OSError) as exc:

@@ -151,7 +151,7 @@ def start_apps(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="scripts/apps", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="orchlab apps", description=__doc__.split("\n")[0])
     parser.add_argument("--history", default=str(WIDGETS / "demo_history.duckdb"))
     parser.add_argument("--port", type=int, default=8866, help="Voilà's port")
     parser.add_argument("--service-port", type=int, default=8765)
