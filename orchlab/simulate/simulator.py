@@ -252,18 +252,24 @@ class Simulator:
             candidates = list(self.engine.directory.members_of(item.assignee, item.assignee_type))  # type: ignore[arg-type]
         if not candidates:
             return  # a team with no one in it: the item waits (an admin may reassign it)
-        best: tuple[dt.datetime, int, str, int] | None = None
-        for person in candidates:
-            slots = self.slots.setdefault(person, [now] * self.scenario.people.capacity)
-            slot = min(range(len(slots)), key=slots.__getitem__)
-            start = self._available(person, max(now, slots[slot]))
-            key = (start, 0, person, slot)  # the earliest start; ties: the first listed
-            if best is None or key[0] < best[0]:
-                best = key
-        start, _, person, slot = best  # type: ignore[misc]
+        best_start: dt.datetime | None = None
+        best_person = ""
+        capacity, slots_of, absent = self.scenario.people.capacity, self.slots, self.absent
+        for person in candidates:  # the earliest start wins; ties: the first listed
+            slots = slots_of.get(person)
+            if slots is None:
+                slots = slots_of[person] = [now] * capacity
+            free = min(slots)
+            start = free if free > now else now
+            if person in absent:
+                start = self._available(person, start)
+            if best_start is None or start < best_start:
+                best_start, best_person = start, person
+        person, start = best_person, best_start
         hours = self.scenario.response_for(step or "", assignee).draw(self.people_rng)
-        done = self._after_working(start, hours)
-        self.slots[person][slot] = done
+        done = self._after_working(start, hours)  # type: ignore[arg-type]
+        slots = slots_of[person]
+        slots[slots.index(min(slots))] = done
         self.at(done, "answer", (item.id, version, person))
 
     def _available(self, person: str, when: dt.datetime) -> dt.datetime:
