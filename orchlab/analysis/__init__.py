@@ -5,9 +5,11 @@
     >>> oa.stalled_runs(HistoryStore()).empty  # an empty history has no stalled runs
     True
 
-Every function takes a `HistoryStore` (or a DuckDB connection) and a `Filters`, reads only
-the tables and columns of docs/schema.md, binds every value as a parameter, and shows its
-SQL in its docstring. Durations are seconds.
+Imports only the store and `orchlab.errors`: it reads tables, never the engine's memory,
+and draws nothing (pictures of the answers live in `orchlab.render`). Every function takes a
+`HistoryStore` (or a DuckDB connection) and a `Filters`, reads only the tables and columns of
+docs/schema.md, binds every value as a parameter, and shows its SQL in its docstring.
+Durations are seconds.
 """
 
 from orchlab.analysis.bottlenecks import backlog, bottlenecks, work_in_progress
