@@ -7,14 +7,10 @@ its details (`FormInvalid.errors`, `InvalidOrchestration.problems`, a logic erro
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
-import orjson
-
 from orchlab import errors as _errors
+from orchlab.definition.tagged_json import dumps_bytes, loads
 from orchlab.definition.validate import InvalidOrchestration, Problem, Severity
 from orchlab.errors import ConditionError, FormInvalid, OrchlabError, ServiceError
 
@@ -30,49 +26,13 @@ _KNOWN["OrchlabError"] = OrchlabError
 STATUS_OF_ERROR = {"NotFound": 404, "PermissionDenied": 403, "WorkItemClosed": 409}
 
 
-# The same tags as the history's payloads (orchlab.store.row), written here again so that an
-# app's kernel needs no DuckDB or pandas (pandas alone takes seconds to import); a test checks
-# that the two agree.
-_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
-_TAGS: dict[str, Callable[[str], Any]] = {
-    "$datetime": dt.datetime.fromisoformat,
-    "$date": dt.date.fromisoformat,
-    "$decimal": Decimal,
-}
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return {"$datetime": value.isoformat()}
-    if isinstance(value, dt.date):
-        return {"$date": value.isoformat()}
-    if isinstance(value, Decimal):
-        return {"$decimal": str(value)}
-    if isinstance(value, set | frozenset):
-        return sorted(value)
-    raise TypeError(f"cannot send {type(value).__name__} {value!r} to or from the service")
-
-
-def _revive(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        if len(obj) == 1:
-            ((key, value),) = obj.items()
-            tag = _TAGS.get(key)
-            if tag is not None:
-                return tag(value)
-        return {k: _revive(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_revive(v) for v in obj]
-    return obj
-
-
 def encode(value: Any) -> bytes:
     """JSON bytes; dates, datetimes and Decimals are tagged so they come back as themselves."""
-    return orjson.dumps({"v": value}, default=_default, option=_OPTIONS)
+    return dumps_bytes({"v": value})
 
 
 def decode(data: bytes) -> Any:
-    return _revive(orjson.loads(data)).get("v") if data else None
+    return (loads(data) or {}).get("v") if data else None
 
 
 def error_to_dict(exc: BaseException) -> dict[str, Any]:
