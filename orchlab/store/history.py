@@ -268,10 +268,14 @@ class HistoryStore:
             self._acknowledge()
 
     def _acknowledge(self) -> None:
-        sidecar = self._sidecar()
-        if sidecar is not None:
-            # Written after each commit, without fsync: it may lag the file, never lead it.
-            sidecar.write_text(str(self._log_seq), encoding="ascii")
+        """Note the last committed seq beside the file (after each commit, without fsync: the
+        note may lag the file, never lead it). The file stays open: one write per commit."""
+        if self._sidecar() is None or self.read_only:
+            return
+        fd = getattr(self, "_seq_fd", None)
+        if fd is None:
+            fd = self._seq_fd = os.open(self._sidecar(), os.O_RDWR | os.O_CREAT, 0o644)  # type: ignore[arg-type]
+        os.pwrite(fd, f"{self._log_seq:>20}".encode("ascii"), 0)  # fixed width: no truncation
 
     def resync(self) -> None:
         """Read the log's end again after rows were added to it in bulk (an import)."""
@@ -504,6 +508,10 @@ class HistoryStore:
         if self.closed:
             return
         self._closed = True
+        fd = getattr(self, "_seq_fd", None)
+        if fd is not None:
+            os.close(fd)
+            self._seq_fd = None
         con = getattr(self, "con", None)
         if con is not None:
             con.close()
