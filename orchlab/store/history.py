@@ -69,6 +69,12 @@ def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
         ) from None
 
 
+def _memory_limit(text: str) -> str:
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)", text.strip()):
+        raise StoreError(f"memory_limit {text!r}: expected a size such as '512MB' or '2GB'")
+    return text.strip()
+
+
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0][:300] if text.strip() else "no detail"
 
@@ -79,6 +85,7 @@ _WRITERS: dict[Path, weakref.ref[HistoryStore]] = {}
 ARCHIVED_MAX_RUN = "archived_max_run"  # orchlab_meta: the highest run number archived away
 ARCHIVED_MAX_SEQ = "archived_max_seq"  # ... and the highest log seq: new rows come after both
 _ALLOWED = frozenset({"SELECT", "EXPLAIN"})  # what store.sql and store.execute run
+FOLD_SLICE = 1_000_000  # log rows folded per transaction: a long refresh in bounded pieces
 _REQUIRED = ("log", "log_open", "definitions", "definition_steps", "users", "runs_open")
 
 
@@ -93,6 +100,7 @@ class HistoryStore:
         read_only: open for reading only (several readers may share a file no one writes).
         accept_loss: open a file that lost acknowledged changes (a damaged write-ahead log),
             going on from what it still holds; without it such a file is refused.
+        memory_limit: what DuckDB may hold in memory before it spills to disk ("512MB").
     """
 
     def __init__(
@@ -101,6 +109,7 @@ class HistoryStore:
         *,
         read_only: bool = False,
         accept_loss: bool = False,
+        memory_limit: str = "512MB",
     ) -> None:
         self.path = Path(path) if path not in (None, ":memory:") else None
         self.read_only = read_only
@@ -111,6 +120,8 @@ class HistoryStore:
                 self.path.with_name(self.path.name + ".seq").unlink(missing_ok=True)
         try:
             self.con = _connect(str(self.path) if self.path else ":memory:", read_only)
+            # DuckDB would cache up to 80% of the machine's memory; bounded, it spills to disk.
+            self.con.execute(f"SET memory_limit = '{_memory_limit(memory_limit)}'")
         except BaseException:
             self._release()
             raise
@@ -287,23 +298,28 @@ class HistoryStore:
         """Fold the log rows appended since the last refresh into the current-state tables.
 
         Every read through the store does this first; its cost grows with the new rows only.
-        A read-only store (a snapshot) cannot, and was refreshed when it was taken.
+        A long tail (a migration, a simulation's year) is folded in slices of `FOLD_SLICE`
+        seqs, each its own transaction, so memory stays bounded (folding in pieces gives the
+        same tables as one fold). A read-only store (a snapshot) cannot, and was refreshed
+        when it was taken.
         """
         if self._log_seq <= self._done or self.read_only:
             return
         con = self.con
-        con.begin()
-        try:
-            materialize.refresh(con, self._done, self._log_seq)
-            con.execute(
-                "UPDATE orchlab_meta SET value = ? WHERE key = 'materialized_seq'",
-                [str(self._log_seq)],
-            )
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-        self._done = self._log_seq
+        while self._done < self._log_seq:
+            upto = min(self._log_seq, self._done + FOLD_SLICE)
+            con.begin()
+            try:
+                materialize.refresh(con, self._done, upto)
+                con.execute(
+                    "UPDATE orchlab_meta SET value = ? WHERE key = 'materialized_seq'",
+                    [str(upto)],
+                )
+                con.commit()
+            except BaseException:
+                con.rollback()
+                raise
+            self._done = upto
 
     def rebuild(self) -> None:
         """Fold the whole log again from nothing (the tables are derived: the log is the truth)."""
