@@ -7,6 +7,7 @@ the write path does as few statements per transaction as it can.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -130,6 +131,7 @@ class HistoryStore:
         try:
             self._prepare()
             self._check_acknowledged(accept_loss)
+            self._check_folded()
         except duckdb.Error as exc:
             self.close()
             raise StoreError(
@@ -259,6 +261,17 @@ class HistoryStore:
 
     def _sidecar(self) -> Path | None:
         return self.path.with_name(self.path.name + ".seq") if self.path else None
+
+    def _check_folded(self) -> None:
+        """A read-only store cannot fold: refuse a file whose tables lag its log (its writer
+        was killed before it closed) rather than answer from stale tables."""
+        self._opened = True
+        if self.read_only and self._done < self._log_seq:
+            raise StoreError(
+                f"history file {self.path}: {self._log_seq - self._done:,} log rows are not yet "
+                "folded into its tables (its writer stopped without closing it); open it once "
+                "read-write (HistoryStore(path)) to fold them, then read-only again"
+            )
 
     def _check_acknowledged(self, accept_loss: bool) -> None:
         """Refuse a file that holds less than was committed: a write-ahead log cut short is
@@ -524,6 +537,11 @@ class HistoryStore:
     def close(self) -> None:
         if self.closed:
             return
+        if getattr(self, "_opened", False) and not self.read_only:
+            # A file at rest has its tables folded, so readers that open it read-only (and
+            # cannot fold) see every row; the cost is that of the rows since the last read.
+            with contextlib.suppress(duckdb.Error):  # derived tables: the next open folds
+                self.refresh()
         self._closed = True
         fd = getattr(self, "_seq_fd", None)
         if fd is not None:
