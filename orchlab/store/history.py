@@ -123,6 +123,7 @@ class HistoryStore:
             self.con = _connect(str(self.path) if self.path else ":memory:", read_only)
             # DuckDB would cache up to 80% of the machine's memory; bounded, it spills to disk.
             self.con.execute(f"SET memory_limit = '{_memory_limit(memory_limit)}'")
+            self.con.execute("SET enable_progress_bar = false")  # no bars on a user's stderr
         except BaseException:
             self._release()
             raise
