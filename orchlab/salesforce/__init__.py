@@ -1,4 +1,5 @@
-"""Salesforce orchestration metadata in and out: `.flow-meta.xml` files <-> `Orchestration`.
+"""Salesforce orchestration metadata in and out: `.flow-meta.xml` files <-> `Orchestration`;
+run-history exports in (`import_history`), and sample exports made from a simulation.
 
 May import errors, definition, people, store, engine, analysis, simulate and render; only ui
 and cli import it. Start with `load`, `save` and `load_project`:
@@ -10,7 +11,8 @@ and cli import it. Start with `load`, `save` and `load_project`:
     True
 """
 
-from orchlab.errors import MetadataError
+from orchlab.errors import HistoryImportError, MetadataError
+from orchlab.salesforce.history_import import ImportReport, import_history
 from orchlab.salesforce.kept import api_version, kept_aside, status
 from orchlab.salesforce.metadata_load import Imported, load, loads
 from orchlab.salesforce.metadata_save import dumps, save
@@ -23,8 +25,11 @@ from orchlab.salesforce.placeholders import (
 )
 from orchlab.salesforce.project import Project, load_project
 from orchlab.salesforce.reader import MetadataWarning
+from orchlab.salesforce.sample_exports import sample_exports
 
 __all__ = [
+    "HistoryImportError",
+    "ImportReport",
     "Imported",
     "MetadataError",
     "MetadataWarning",
@@ -34,12 +39,14 @@ __all__ = [
     "api_version",
     "bind",
     "dumps",
+    "import_history",
     "kept_aside",
     "load",
     "load_project",
     "loads",
     "placeholder_registry",
     "placeholder_screens",
+    "sample_exports",
     "save",
     "status",
 ]

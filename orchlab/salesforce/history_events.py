@@ -129,6 +129,7 @@ class _Builder:
         self.known = known
         self.rejected: list[Rejected] = []
         self.by_id: dict[str, _Entity] = {}
+        self.of_run: dict[tuple[str, str], list[_Entity]] = defaultdict(list)  # (object, run)
         self.touched: dict[str, set[str]] = defaultdict(set)
         self.run_names: dict[str, str] = {}  # run Name (autonumber) -> Id
         self.runs: dict[str, Typed] = {}
@@ -191,6 +192,8 @@ class _Builder:
             self._add(e)
 
     def _add(self, e: _Entity) -> None:
+        if e.id not in self.by_id:
+            self.of_run[(e.object, e.run)].append(e)
         self.by_id[e.id] = e
 
     def _stage(self, sid: str | None) -> tuple[str, str] | None:
@@ -256,20 +259,15 @@ class _Builder:
     ) -> _Entity:
         """The k-th entity of that name in the run (by CreatedDate), or a made-up one."""
         target = {STAGE: (stage, None), STEP: (stage, step), WORK_ITEM: (None, step)}[level]
-        same = [
-            e
-            for e in self.by_id.values()
-            if e.object == level and e.run == run and e.record is not None
-            and self._names(e) == target
-        ]  # fmt: skip
+        same = [e for e in self.of_run[(level, run)] if self._names(e) == target]
         same.sort(key=lambda e: (e.created or dt.datetime.min, e.id))
         if k < len(same):
             return same[k]
-        stage_id = self._current_stage(run, stage, t.get("Timestamp"))
         if level == STAGE:
             made = _Entity(STAGE, f"{run}.{stage}.{k + 1}", run, t.get("Timestamp"), None)
             made.name = stage
         elif level == STEP:
+            stage_id = self._current_stage(run, stage, t.get("Timestamp"))
             made = _Entity(STEP, f"{stage_id}.{step}", run, t.get("Timestamp"), None, stage_id)
             made.name = step
         else:
@@ -295,10 +293,10 @@ class _Builder:
 
     def _current_stage(self, run: str, stage: str | None, at: dt.datetime) -> str:
         runs = [
-            e for e in self.by_id.values()
-            if e.object == STAGE and e.run == run and e.name == stage
-            and (e.created or dt.datetime.min) <= at
-        ]  # fmt: skip
+            e
+            for e in self.of_run[(STAGE, run)]
+            if e.name == stage and (e.created or dt.datetime.min) <= at
+        ]
         if not runs:
             made = _Entity(STAGE, f"{run}.{stage}.1", run, at, None)
             made.name = stage
@@ -307,9 +305,7 @@ class _Builder:
         return max(runs, key=lambda e: (e.created or dt.datetime.min, e.id)).id
 
     def _current_step(self, run: str, step: str | None) -> _Entity:
-        found = [
-            e for e in self.by_id.values() if e.object == STEP and e.run == run and e.name == step
-        ]
+        found = [e for e in self.of_run[(STEP, run)] if e.name == step]
         if found:
             return max(found, key=lambda e: (e.created or dt.datetime.min, e.id))
         made = _Entity(STEP, f"{run}.{step}", run, None, None)

@@ -196,7 +196,7 @@ def _read_json(path: Path, text: str, object: str | None) -> Export:
 def _json_records(path: Path, data: Any) -> Iterator[tuple[int, Any]]:
     """The records of a query result: bare, in the sf CLI's {"status", "result"} wrapper,
     as a list of pages (nextRecordsUrl pages saved together), or a bare list of records."""
-    if isinstance(data, dict) and "result" in data and "status" in data:
+    if isinstance(data, dict) and "status" in data and ("result" in data or data["status"]):
         if data.get("status") not in (0, None):
             message = data.get("message") or data.get("name") or "a failed command"
             raise HistoryImportError(f"{path}: the sf CLI reported an error: {message}")
