@@ -423,9 +423,10 @@ class HistoryStore:
         return self.rows("WHERE seq BETWEEN ? AND ? AND instance_id = ?", [first, last, run_id])
 
     def open_run_rows(self) -> list[Row]:
-        """Log rows of every run that can still move (not Completed or Canceled)."""
+        """Log rows of every run that can still move (not Completed or Canceled) here:
+        imported runs move in the org they came from, so an engine never replays them."""
         self.refresh()
-        return self.rows(table="log_open")
+        return self.rows("WHERE source <> 'imported'", table="log_open")
 
     def record(self, record_id: str) -> dict[str, Any] | None:
         """A record as it is now ({"object": ..., "fields": {...}}), or None."""
