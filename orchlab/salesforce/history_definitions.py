@@ -94,3 +94,31 @@ def _step(name: str, facts: dict[str, Any]) -> Step:
     if kind == "ExternalStep":
         return ExternalStep(name, name, label=label)
     return BackgroundStep(name, name, label=label)
+
+
+def differences(given: list[Orchestration], implied: list[Orchestration]) -> list[str]:
+    """What the history names that the given definitions lack (another version, or the
+    wrong file): one note each, for the import report."""
+    notes = []
+    by_name = {o.name: o for o in given}
+    for seen in implied:
+        orch = by_name.get(seen.name)
+        if orch is None:
+            known = ", ".join(sorted(by_name)) or "none"
+            notes.append(f"runs of {seen.name!r}: no definition of it was given (given: {known})")
+            continue
+        stages = {s.name: {step.name for step in s.steps} for s in orch.stages}
+        for stage in seen.stages:
+            if stage.name not in stages:
+                notes.append(
+                    f"{seen.name}: stage {stage.name!r} is in the history but not in the "
+                    "definition given (another version?)"
+                )
+                continue
+            for step in stage.steps:
+                if step.name not in stages[stage.name]:
+                    notes.append(
+                        f"{seen.name}: step {step.name!r} of stage {stage.name!r} is in the "
+                        "history but not in the definition given (another version?)"
+                    )
+    return notes

@@ -164,7 +164,7 @@ class _Builder:
                 e = _Entity(STAGE, t.get("Id"), run, t.get("CreatedDate"), t, name=t.get("Name"))
                 self._add(e)
         for t in typed.get(STEP, []):
-            stage = t.get("StageInstanceId")
+            stage = t.get("StageInstanceId") or self._stage_by_name(t)
             parent = self._stage(stage)
             if parent is None:
                 self._reject(
@@ -190,6 +190,18 @@ class _Builder:
             e = _Entity(WORK_ITEM, t.get("Id"), run, t.get("CreatedDate"), t, stage_id, step)
             e.name = step_name
             self._add(e)
+
+    def _stage_by_name(self, t: Typed) -> str | None:
+        """A step run exported without its StageInstanceId: the latest stage run of its run
+        with its OrchestrationStageName that started by the step run's creation."""
+        run = t.get("OrchestrationInstanceId")
+        name = t.get("OrchestrationStageName")
+        found = [
+            e
+            for e in self.of_run.get((STAGE, run), [])
+            if e.name == name and (e.created or dt.datetime.min) <= t.get("CreatedDate")
+        ]
+        return max(found, key=lambda e: (e.created, e.id)).id if found else None
 
     def _add(self, e: _Entity) -> None:
         if e.id not in self.by_id:

@@ -19,7 +19,7 @@ from typing import Any
 
 from orchlab.definition.model import Orchestration
 from orchlab.errors import HistoryImportError
-from orchlab.salesforce.history_definitions import implied_orchestrations
+from orchlab.salesforce.history_definitions import differences, implied_orchestrations
 from orchlab.salesforce.history_events import Event, Known, build_events
 from orchlab.salesforce.history_fields import OBJECTS
 from orchlab.salesforce.history_read import read_export
@@ -116,8 +116,9 @@ def import_history(
             user's zone, e.g. "Europe/Paris"); API exports carry their own offsets.
         day_first: report dates are day/month/year (else month/day/year).
         orchestration: the loaded definition(s) of the imported runs (`orchlab.salesforce.
-            load`), listed in the report; without it, the definitions implied by the
-            history (names, stages and steps of the rows) are.
+            load`), listed in the report, with a note for each orchestration, stage or step
+            the history names that they lack; without it, the definitions implied by the
+            history (names, stages and steps of the rows) are listed.
 
     Returns the report: rows read, entities added, updated and unchanged, rejected rows with
     their reasons. Raises HistoryImportError (and stores nothing) when a file cannot be read.
@@ -154,7 +155,9 @@ def import_history(
     given = (
         [orchestration] if isinstance(orchestration, Orchestration) else list(orchestration or ())
     )
-    report.orchestrations = given or implied_orchestrations(typed)
+    implied = implied_orchestrations(typed)
+    report.notes.extend(differences(given, implied) if given else [])
+    report.orchestrations = given or implied
     return report
 
 

@@ -16,8 +16,10 @@ from orchlab.errors import HistoryImportError
 
 __all__ = ["BadValue", "parse_datetime", "parse_int", "parse_bool", "zone"]
 
+# Year first: ISO 8601, and the locales that write 2024/03/01 or 2024.03.01 (ja, zh, hu).
 _ISO = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?"
+    r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\.?"
+    r"(?:[T ]\s*(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?"
     r"\s*(Z|[+-]\d{2}:?\d{2})?"
 )
 # Report (locale) forms: month/day/year or day/month/year, 12 or 24 hours, optional seconds.

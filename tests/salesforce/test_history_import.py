@@ -295,3 +295,57 @@ def test_datetimes_that_are_not_refuse_clearly():
     with pytest.raises(BadValue, match="not a real date"):
         parse_datetime("2024-02-30T10:00:00Z")
     assert parse_datetime("1/3/2024 10:00", day_first=True) == dt.datetime(2024, 3, 1, 10)
+
+
+def test_relationship_names_stand_in_for_missing_ids(tmp_path):
+    """Stage runs naming their run by FlowOrchestrationInstance.Name, step runs naming their
+    stage only by OrchestrationStageName: both find their parent."""
+    (tmp_path / "FlowOrchestrationInstance.csv").write_text(
+        f"Id,Name,Status,OrchestrationName,CreatedDate\n{RUN},OR-7,InProgress,Onboarding,"
+        "2024-03-01T10:00:00.000Z\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "FlowOrchestrationStageInstance.csv").write_text(
+        "Id,Name,FlowOrchestrationInstance.Name,Status,CreatedDate\n"
+        f"{STAGE1},Intake,OR-7,InProgress,2024-03-01T10:00:00.000Z\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "FlowOrchestrationStepInstance.csv").write_text(
+        "Id,Name,OrchestrationInstanceId,OrchestrationStageName,Status,CreatedDate\n"
+        f"{STEP1},Prepare,{RUN},Intake,InProgress,2024/03/01 10:00\n",
+        encoding="utf-8",
+    )
+    store = HistoryStore()
+    report = sf.import_history(tmp_path, store)
+    assert report.rejected == []
+    rows = store.execute("SELECT s.orchestration_instance_id, t.stage_instance_id FROM "
+                         "stage_runs s JOIN step_runs t ON t.orchestration_instance_id = "
+                         "s.orchestration_instance_id")  # fmt: skip
+    assert rows == [(RUN, STAGE1)]
+
+
+def test_a_given_definition_is_checked_against_the_history(tmp_path):
+    from orchlab.definition.model import BackgroundStep, Orchestration, Stage
+
+    given = Orchestration("Onboarding", (Stage("Intake", (BackgroundStep("Prepare", "f"),)),))
+    report = sf.import_history(write_run(tmp_path, done=True), HistoryStore(), orchestration=given)
+    assert report.orchestrations == [given]
+    assert report.notes == [
+        "Onboarding: stage 'Review' is in the history but not in the definition given "
+        "(another version?)"
+    ]
+
+
+def test_a_bad_row_in_a_later_export_leaves_what_was_stored(tmp_path):
+    store = HistoryStore()
+    sf.import_history(write_run(tmp_path / "a", done=False), store)
+    before = tables(store)
+    later = write_run(tmp_path / "b", done=True)
+    runs = later / "FlowOrchestrationInstance.csv"
+    runs.write_text(runs.read_text().replace('"Completed"', '"Finished"'), encoding="utf-8")
+    report = sf.import_history(later, store)
+    assert [(r.field, r.expected[:11]) for r in report.rejected] == [("Status", "'Finished':")]
+    # The rejected run keeps its stored state (its parts' rows only move its last progress).
+    assert store.execute("SELECT status, completed_date FROM runs") == [("InProgress", None)]
+    assert tables(store)["log"][: len(before["log"])] == before["log"]  # nothing rewritten
+    assert store.execute("SELECT status FROM work_items") == [("Completed",)]  # the rest went on
