@@ -382,6 +382,15 @@ class _Builder:
         end = _END_KIND[e.object].get(status or "")
         if end and end not in kinds:
             events.append(Event(self._end_time(rec, e), end, origin=_origin(rec), **ctx))
+        was = self.known.runs.get(e.id, {}).get("status") if e.object == INSTANCE else None
+        if (
+            was in ("Suspended", "Error")
+            and status == "InProgress"
+            and "ResumeInstance" not in kinds
+        ):
+            # Imported suspended (or failed), in progress now: resumed since, at its last change.
+            moment = rec.get("LastModifiedDate") or rec.get("CreatedDate")
+            events.append(Event(moment, "ResumeInstance", origin=_origin(rec), **ctx))
         for ev in events:
             self._fill(ev, rec, e, status)
         return events
@@ -415,7 +424,7 @@ class _Builder:
         if ev.kind == _END_KIND[e.object].get(status or ""):
             ev.status = status  # a canceled stage's row says Canceled, not Discontinued
         elif ev.status is None:
-            ev.status = "InProgress" if starts else None
+            ev.status = _STATUS_OF.get(_verb(ev.kind))
         if e.object == INSTANCE:
             ev.orchestration_name = ev.orchestration_name or rec.get("OrchestrationName")
             if starts:

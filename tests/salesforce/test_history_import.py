@@ -349,3 +349,26 @@ def test_a_bad_row_in_a_later_export_leaves_what_was_stored(tmp_path):
     assert store.execute("SELECT status, completed_date FROM runs") == [("InProgress", None)]
     assert tables(store)["log"][: len(before["log"])] == before["log"]  # nothing rewritten
     assert store.execute("SELECT status FROM work_items") == [("Completed",)]  # the rest went on
+
+
+def test_a_suspended_run_resumed_in_a_newer_export(tmp_path):
+    def export(folder: Path, status: str, modified: str) -> Path:
+        folder.mkdir()
+        (folder / "FlowOrchestrationInstance.csv").write_text(
+            "Id,Status,OrchestrationName,CreatedDate,LastModifiedDate\n"
+            f"{RUN},{status},Onboarding,2024-03-01T10:00:00Z,{modified}\n",
+            encoding="utf-8",
+        )
+        return folder
+
+    store = HistoryStore()
+    sf.import_history(export(tmp_path / "a", "Suspended", "2024-03-02T10:00:00Z"), store)
+    assert store.execute("SELECT status FROM runs") == [("Suspended",)]
+    report = sf.import_history(export(tmp_path / "b", "InProgress", "2024-03-03T10:00:00Z"), store)
+    assert report.updated == {"FlowOrchestrationInstance": 1}
+    assert store.execute("SELECT status, last_modified_date FROM runs") == [
+        ("InProgress", dt.datetime(2024, 3, 3, 10))
+    ]
+    kinds = store.execute("SELECT kind FROM log ORDER BY seq")
+    assert kinds == [("StartInstance",), ("SuspendInstance",), ("ResumeInstance",)]
+    assert sf.import_history(tmp_path / "b", store).rows_written == 0
