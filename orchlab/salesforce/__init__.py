@@ -11,8 +11,9 @@ and cli import it. Start with `load`, `save` and `load_project`:
     True
 """
 
+from typing import Any
+
 from orchlab.errors import HistoryImportError, MetadataError
-from orchlab.salesforce.history_import import ImportReport, import_history
 from orchlab.salesforce.kept import api_version, kept_aside, status
 from orchlab.salesforce.metadata_load import Imported, load, loads
 from orchlab.salesforce.metadata_save import dumps, save
@@ -25,7 +26,6 @@ from orchlab.salesforce.placeholders import (
 )
 from orchlab.salesforce.project import Project, load_project
 from orchlab.salesforce.reader import MetadataWarning
-from orchlab.salesforce.sample_exports import sample_exports
 
 __all__ = [
     "HistoryImportError",
@@ -50,3 +50,24 @@ __all__ = [
     "save",
     "status",
 ]
+
+
+# The history side needs the store (DuckDB, pandas): loaded on first use, so reading metadata
+# stays light (tests/salesforce/test_package.py).
+_LAZY = {
+    "ImportReport": "orchlab.salesforce.history_import",
+    "import_history": "orchlab.salesforce.history_import",
+    "sample_exports": "orchlab.salesforce.sample_exports",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'orchlab.salesforce' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
