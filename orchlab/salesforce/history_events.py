@@ -120,6 +120,7 @@ def build_events(
     and the entity ids per object (to count added and updated)."""
     b = _Builder(known)
     b.entities(typed)
+    b.stored_entities({t.get("OrchestrationInstanceId") for t in typed.get(LOG, [])})
     b.attach_logs(typed.get(LOG, []))
     return b.events(), b.rejected, b.touched
 
@@ -203,6 +204,25 @@ class _Builder:
         ]
         return max(found, key=lambda e: (e.created, e.id)).id if found else None
 
+    def stored_entities(self, runs: set[str]) -> None:
+        """The stage runs, step runs and work items earlier imports stored for these runs
+        (that this export does not have): a newer run log's rows belong to them."""
+        k = self.known
+        for sid, v in k.stages.items():
+            if v["run"] in runs and sid not in self.by_id:
+                self._add(_Entity(STAGE, sid, v["run"], v.get("start"), None, name=v["name"]))
+        for sid, v in k.steps.items():
+            if v["run"] in runs and sid not in self.by_id:
+                made = _Entity(STEP, sid, v["run"], v.get("start"), None, v["stage"])
+                made.name = v["name"]
+                self._add(made)
+        for wid, v in k.items.items():
+            if v["run"] in runs and wid not in self.by_id:
+                step = k.steps.get(v["step"], {})
+                made = _Entity(WORK_ITEM, wid, v["run"], v.get("start"), None, step.get("stage"))
+                made.step, made.name = v["step"], step.get("name")
+                self._add(made)
+
     def _add(self, e: _Entity) -> None:
         if e.id not in self.by_id:
             self.of_run[(e.object, e.run)].append(e)
@@ -248,15 +268,19 @@ class _Builder:
                 self._entity_for_run(run).logs.append(t)
                 continue
             stage_name, step_name = t.get("StageName"), t.get("StepName")
-            need = "StageName" if level == STAGE or not step_name else None
-            if (level == STAGE and not stage_name) or (level != STAGE and not step_name):
-                self._reject(t, need or "StepName", f"a value for a {t.get('Kind')} row")
+            needed = "StageName" if level == STAGE else "StepName"
+            if not t.get(needed):
+                self._reject(t, needed, f"a value for a {t.get('Kind')} row")
                 continue
-            starts = t.get("Kind").startswith("Start")
-            group = (level, run, stage_name or "", step_name or "", "start" if starts else "end")
+            kind = t.get("Kind")
+            # Starts and ends come in order: the k-th of a name is the k-th entity of it.
+            # Other rows (a reassignment) are about the latest one started by then.
+            ends = kind.startswith(("End", "Fail", "Discontinue", "Cancel"))
+            phase = "start" if kind.startswith("Start") else "end" if ends else ""
+            group = (level, run, stage_name or "", step_name or "", phase)
             k = seen[group]
             seen[group] += 1
-            e = self._nth(level, run, stage_name, step_name, k, t)
+            e = self._nth(level, run, stage_name, step_name, k if phase else None, t)
             e.logs.append(t)
 
     def _entity_for_run(self, run: str) -> _Entity:
@@ -267,12 +291,18 @@ class _Builder:
         return e
 
     def _nth(
-        self, level: str, run: str, stage: str | None, step: str | None, k: int, t: Typed
+        self, level: str, run: str, stage: str | None, step: str | None, k: int | None, t: Typed
     ) -> _Entity:
-        """The k-th entity of that name in the run (by CreatedDate), or a made-up one."""
+        """The k-th entity of that name in the run (by CreatedDate), or a made-up one; k None:
+        the latest created by the row's time."""
         target = {STAGE: (stage, None), STEP: (stage, step), WORK_ITEM: (None, step)}[level]
         same = [e for e in self.of_run[(level, run)] if self._names(e) == target]
         same.sort(key=lambda e: (e.created or dt.datetime.min, e.id))
+        if k is None:
+            before = [e for e in same if (e.created or dt.datetime.min) <= t.get("Timestamp")]
+            if before:
+                return before[-1]
+            k = len(same)
         if k < len(same):
             return same[k]
         if level == STAGE:

@@ -177,15 +177,16 @@ def _known(store: HistoryStore) -> tuple[Known, dict[str, str]]:
         f"SELECT id, orchestration_instance_id, name, start_date FROM stage_runs WHERE {imported}"
     ):
         known.stages[sid] = {"run": run, "name": name, "start": start}
-    for sid, run, stage, name in store.execute(
-        "SELECT id, orchestration_instance_id, stage_instance_id, name FROM step_runs "
+    for sid, run, stage, name, start in store.execute(
+        "SELECT id, orchestration_instance_id, stage_instance_id, name, start_date FROM "
+        f"step_runs WHERE {imported}"
+    ):
+        known.steps[sid] = {"run": run, "stage": stage, "name": name, "start": start}
+    for wid, run, step, start in store.execute(
+        "SELECT id, orchestration_instance_id, step_instance_id, created_date FROM work_items "
         f"WHERE {imported}"
     ):
-        known.steps[sid] = {"run": run, "stage": stage, "name": name}
-    for wid, run, step in store.execute(
-        f"SELECT id, orchestration_instance_id, step_instance_id FROM work_items WHERE {imported}"
-    ):
-        known.items[wid] = {"run": run, "step": step}
+        known.items[wid] = {"run": run, "step": step, "start": start}
     return known, native
 
 

@@ -372,3 +372,26 @@ def test_a_suspended_run_resumed_in_a_newer_export(tmp_path):
     kinds = store.execute("SELECT kind FROM log ORDER BY seq")
     assert kinds == [("StartInstance",), ("SuspendInstance",), ("ResumeInstance",)]
     assert sf.import_history(tmp_path / "b", store).rows_written == 0
+
+
+def test_a_later_run_log_belongs_to_the_runs_imported_before(tmp_path):
+    store = HistoryStore()
+    sf.import_history(write_run(tmp_path / "a", done=False), store)
+    rows = [
+        ("ReassignWorkItem", "2024-03-01T11:30:00Z", "Review", "Approve", "olivia", "User", ""),
+        ("EndWorkItem", "2024-03-01T12:30:00Z", "Review", "Approve", "", "", "olivia"),
+        ("EndStep", "2024-03-01T12:30:00Z", "Review", "Approve", "", "", "olivia"),
+        ("EndStage", "2024-03-01T12:30:00Z", "Review", "", "", "", ""),
+    ]
+    text = "OrchestrationInstanceId,Kind,Timestamp,StageName,StepName,Assignee,AssigneeType,"
+    text += "Actor\n"
+    text += "".join(f"{RUN},{','.join(r)}\n" for r in rows)
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "FlowOrchestrationLog.csv").write_text(text, encoding="utf-8")
+    report = sf.import_history(tmp_path / "logs", store)
+    assert report.rejected == [] and report.total_added == 0
+    assert store.execute("SELECT count(*) FROM stage_runs") == [(2,)]  # no made-up copies
+    stage = store.execute("SELECT status, end_date FROM stage_runs WHERE name = 'Review'")
+    assert stage == [("Completed", dt.datetime(2024, 3, 1, 12, 30))]
+    item = store.execute("SELECT id, status, assignee_id, completed_by FROM work_items")
+    assert item == [(ITEM, "Completed", "olivia", "olivia")]
