@@ -57,7 +57,7 @@ __all__ = [
 _LAZY = {
     "ImportReport": "orchlab.salesforce.history_import",
     "import_history": "orchlab.salesforce.history_import",
-    "sample_exports": "orchlab.salesforce.sample_exports",
+    "sample_exports": "orchlab.salesforce.history_samples",
 }
 
 

@@ -14,7 +14,7 @@ import orchlab.analysis as oa
 import orchlab.salesforce as sf
 from orchlab.definition.examples import loan
 from orchlab.engine import Engine
-from orchlab.salesforce.sample_exports import COLUMNS, salesforce_id
+from orchlab.salesforce.history_samples import COLUMNS, salesforce_id
 from orchlab.simulate import scenario_for, simulate
 from orchlab.store import HistoryStore
 
