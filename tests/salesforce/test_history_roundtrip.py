@@ -74,6 +74,9 @@ def test_api_exports_give_the_same_answers_as_the_original(world, fmt):
             _comparable(frame), _comparable(after[name]), check_dtype=False, atol=0.002
         )
     assert store.execute("SELECT DISTINCT source FROM runs") == [("imported",)]
+    imported = oa.cycle_times(store, oa.Filters(as_of=end, source="imported"))
+    pd.testing.assert_frame_equal(imported, after["run_cycle"])
+    assert oa.cycle_times(store, oa.Filters(source="simulated")).empty
 
 
 def test_report_exports_carry_minutes_and_agree_on_counts(world):
