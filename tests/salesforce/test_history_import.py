@@ -235,6 +235,7 @@ def test_a_run_log_alone_makes_up_what_it_names_rows_out_of_order(tmp_path):
         ("EndStep", "2024-03-01T10:05:00Z", "Intake", "Prepare"),
         ("StartStage", "2024-03-01T10:00:00Z", "Intake", ""),
         ("StartStage", "2024-03-01T10:05:00Z", "Review", ""),
+        ("Teleport", "2024-03-01T10:06:00Z", "Review", ""),
     ]
     text = "OrchestrationInstanceId,OrchestrationName,OrchestrationVersion,Kind,Timestamp,"
     text += "StageName,StepName\n"
@@ -242,7 +243,9 @@ def test_a_run_log_alone_makes_up_what_it_names_rows_out_of_order(tmp_path):
     (tmp_path / "FlowOrchestrationLog.csv").write_text(text)
     store = HistoryStore()
     report = sf.import_history(tmp_path, store)
-    assert report.rejected == []
+    (unknown,) = report.rejected  # a milestone orchlab does not know is never guessed
+    assert (unknown.where, unknown.field) == ("line 8", "Kind")
+    assert unknown.expected.startswith("'Teleport': expected one of StartInstance, ")
     runs = store.execute(
         "SELECT orchestration_name, orchestration_version, status, current_stage FROM runs"
     )
