@@ -32,6 +32,7 @@ __all__ = ["ImportReport", "import_history", "export_files"]
 
 SOURCE = "imported"
 _SUFFIXES = (".csv", ".json")
+_SHOWN = 50  # rejections the printed report lists
 _CLOSED = ("Completed", "Canceled")  # a closed run's rows never change (as in Salesforce)
 
 
@@ -59,9 +60,9 @@ class ImportReport:
 
     def __str__(self) -> str:
         lines = [
-            f"read {self.read} rows from {len(self.files)} files; added {self.total_added}, "
-            f"updated {self.total_updated}, rejected {len(self.rejected)}; "
-            f"{self.rows_written} log rows written"
+            f"read {_n(self.read, 'row')} from {_n(len(self.files), 'file')}; added "
+            f"{self.total_added}, updated {self.total_updated}, rejected {len(self.rejected)}; "
+            f"{_n(self.rows_written, 'log row')} written"
         ]
         for path, obj, fmt, n in self.files:
             lines.append(f"  {path}: {n} {obj} rows ({fmt})")
@@ -73,11 +74,17 @@ class ImportReport:
                 )
         if self.rejected:
             lines.append("rejected:")
-            lines.extend(f"  {r}" for r in self.rejected)
+            lines.extend(f"  {r}" for r in self.rejected[:_SHOWN])
+            if len(self.rejected) > _SHOWN:  # all of them stay in report.rejected
+                lines.append(f"  ... and {len(self.rejected) - _SHOWN} more (report.rejected)")
         if self.notes:
             lines.append("notes:")
             lines.extend(f"  {n}" for n in self.notes)
         return "\n".join(lines)
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def export_files(source: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[Path]:
