@@ -133,10 +133,9 @@ def test_a_newer_export_completes_what_was_in_progress(tmp_path):
 
 
 def test_headers_in_any_case_with_a_bom_and_quoted_newlines(tmp_path):
-    (tmp_path / "FlowOrchestrationInstance.csv").write_text(
-        "\ufeffid,name,STATUS,OrchestrationName,createddate\n"
-        f"{RUN},OR-1,InProgress,Onboarding,2024-03-01T10:00:00.000+0000\n",
-        encoding="utf-8",
+    (tmp_path / "FlowOrchestrationInstance.csv").write_bytes(  # Windows line ends, too
+        "\ufeffid,name,STATUS,OrchestrationName,createddate\r\n"
+        f"{RUN},OR-1,InProgress,Onboarding,2024-03-01T10:00:00.000+0000\r\n".encode()
     )
     (tmp_path / "FlowOrchestrationLog.csv").write_text(
         "ORCHESTRATIONINSTANCEID,KIND,TIMESTAMP,STAGENAME,COMMENTS\n"
@@ -147,6 +146,7 @@ def test_headers_in_any_case_with_a_bom_and_quoted_newlines(tmp_path):
     store = HistoryStore()
     report = sf.import_history(tmp_path, store)
     assert report.rejected == []
+    assert store.execute("SELECT id, orchestration_name FROM runs") == [(RUN, "Onboarding")]
     comments = store.execute("SELECT comments FROM log WHERE kind = 'StartInstance'")
     assert comments == [("line one\nline two",)]
     (stage,) = store.execute("SELECT name, start_date FROM stage_runs")
@@ -398,3 +398,10 @@ def test_a_later_run_log_belongs_to_the_runs_imported_before(tmp_path):
     assert stage == [("Completed", dt.datetime(2024, 3, 1, 12, 30))]
     item = store.execute("SELECT id, status, assignee_id, completed_by FROM work_items")
     assert item == [(ITEM, "Completed", "olivia", "olivia")]
+
+
+def test_an_event_has_every_log_column():
+    from orchlab.salesforce.history_events import Event
+    from orchlab.store.row import COLUMNS
+
+    assert set(COLUMNS) - {"seq"} <= set(Event.__dataclass_fields__)
