@@ -206,6 +206,19 @@ def sample_records(store: HistoryStore) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def _as_of(store: HistoryStore, moment: dt.datetime) -> HistoryStore:
+    """A history in memory holding `store`'s log up to `moment`, folded anew."""
+    earlier = HistoryStore()
+    for table in ("definitions", "definition_steps"):  # the planned (NotStarted) step rows
+        found = store.con.execute(f"SELECT * FROM {table}").fetchall()
+        if found:
+            marks = ",".join("?" * len(found[0]))
+            earlier.con.executemany(f"INSERT INTO {table} VALUES ({marks})", found)
+    rows = store.rows("WHERE timestamp <= ?", [moment])
+    earlier.append([r._replace(seq=i) for i, r in enumerate(rows, start=1)])
+    return earlier
+
+
 def _none(value: Any) -> Any:
     return None if value is None or value != value else value  # pandas' NaN is null
 
@@ -234,13 +247,20 @@ def sample_exports(
     formats: Iterable[str] = ("csv", "json", "report"),
     timezone: str = "UTC",
     objects: Iterable[str] = tuple(OBJECTS),
+    as_of: dt.datetime | None = None,
 ) -> dict[str, list[Path]]:
     """Write the history as Salesforce exports under `folder`/<format>/, one file per object.
 
     formats: "csv" (Data Loader / Bulk API), "json" (`sf data query --json`), "rest" (REST
     query pages of 200 records, as a list), "report" (labels as headers, datetimes in
-    `timezone`). Returns the files written per format.
+    `timezone`). as_of: export the history as it stood then (an earlier export of the same
+    org: runs in progress that later complete). Returns the files written per format.
     """
+    if as_of is not None:
+        with _as_of(store, as_of) as earlier:
+            return sample_exports(
+                earlier, folder, formats=formats, timezone=timezone, objects=objects
+            )
     records = sample_records(store)
     root = Path(folder)
     written: dict[str, list[Path]] = {}

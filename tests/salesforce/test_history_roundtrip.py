@@ -140,3 +140,25 @@ def test_implied_orchestration_lists_the_stages_that_ran(world):
     assert ran[0] == "Intake" and set(ran) <= {s.name for s in loan().stages}
     step = next(s for s in orch.stages if s.name == "Intake").step("Collect_documents")
     assert step.step_type == "InteractiveStep" and step.screen == "documents_form"
+
+
+def test_an_earlier_export_then_a_later_one_equal_the_later_alone(world, tmp_path):
+    original, _, end = world
+    (start,) = original.execute("SELECT min(created_date) FROM runs")[0]
+    cut = start + (end - start) / 2
+    sf.sample_exports(original, tmp_path / "early", formats=("csv",), as_of=cut)
+    sf.sample_exports(original, tmp_path / "late", formats=("csv",))
+    both, late = HistoryStore(), HistoryStore()
+    first = sf.import_history(tmp_path / "early" / "csv", both)
+    assert 0 < first.added["FlowOrchestrationInstance"] < late_runs(original)
+    then = sf.import_history(tmp_path / "late" / "csv", both)
+    assert then.updated.get("FlowOrchestrationInstance", 0) > 0  # runs that completed since
+    assert then.added.get("FlowOrchestrationInstance", 0) > 0  # and runs started since
+    sf.import_history(tmp_path / "late" / "csv", late)
+    for table in ("runs", "stage_runs", "step_runs", "work_items"):
+        query = f"SELECT * FROM {table} ORDER BY id"
+        assert both.execute(query) == late.execute(query), table
+
+
+def late_runs(store: HistoryStore) -> int:
+    return store.execute("SELECT count(*) FROM runs")[0][0]
