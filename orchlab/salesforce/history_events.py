@@ -19,6 +19,7 @@ from typing import Any
 
 from orchlab.salesforce.history_fields import INSTANCE, LOG, STAGE, STEP, WORK_ITEM
 from orchlab.salesforce.history_records import Rejected, Typed
+from orchlab.salesforce.history_values import picklist
 
 __all__ = ["Event", "Known", "build_events", "STEP_TYPES"]
 
@@ -469,7 +470,7 @@ class _Builder:
         elif e.object == STAGE and starts:
             ev.payload = {"position": rec.get("Position"), "label": rec.get("Label")}
         elif e.object == STEP and starts:
-            kind = rec.get("StepType")
+            kind = picklist(rec.get("StepType") or "", tuple(STEP_TYPES)) or None
             ev.payload = {"label": rec.get("Label"), "step_type": STEP_TYPES.get(kind, kind)}
             ev.context = ev.context or rec.get("RelatedRecord")
         elif e.object == WORK_ITEM:

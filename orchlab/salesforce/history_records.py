@@ -15,7 +15,14 @@ from typing import Any
 
 from orchlab.salesforce.history_fields import INSTANCE, LOG, OBJECTS, STAGE, STEP, WORK_ITEM
 from orchlab.salesforce.history_read import Record
-from orchlab.salesforce.history_values import BadValue, parse_bool, parse_datetime, parse_int
+from orchlab.salesforce.history_values import (
+    BadValue,
+    id18,
+    parse_bool,
+    parse_datetime,
+    parse_int,
+    picklist,
+)
 
 __all__ = ["Rejected", "Typed", "STATUSES", "KINDS", "type_records"]
 
@@ -40,7 +47,6 @@ KINDS = (
     "ReassignWorkItem", "RunRecallPath",
 )  # fmt: skip
 _ID = re.compile(r"[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?")
-_LABELS = {s.lower().replace(" ", ""): s for v in STATUSES.values() for s in v}  # "In Progress"
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +140,7 @@ def _typed(
             elif kind == "id":
                 if not _ID.fullmatch(text.strip()):
                     raise BadValue(f"{text!r}: expected a 15- or 18-character Salesforce Id")
-                values[name] = text.strip()
+                values[name] = id18(text.strip())
             else:
                 values[name] = text
         except BadValue as exc:
@@ -147,6 +153,7 @@ def _typed(
                 name == "OrchestrationInstanceId" and "OrchestrationInstance.Name" in values
             ):
                 return reject(name, "a value (every run log row has one)")
+        values["Kind"] = picklist(values["Kind"], KINDS)  # a report may show labels
         if values["Kind"] not in KINDS:
             return reject("Kind", f"{values['Kind']!r}: expected one of {', '.join(KINDS)}")
     else:
@@ -156,8 +163,7 @@ def _typed(
         status = values.get("Status")
         allowed = STATUSES[record.object]
         if status is not None:
-            status = _LABELS.get(status.lower().replace(" ", ""), status)  # report: "In Progress"
-            values["Status"] = status
+            status = values["Status"] = picklist(status, allowed)  # a report: "In Progress"
         if status not in allowed:
             return reject("Status", f"{status!r}: expected one of {', '.join(allowed)}")
     return Typed(record.object, values, record.file, record.where), None

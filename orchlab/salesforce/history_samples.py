@@ -22,7 +22,7 @@ from typing import Any
 
 from orchlab.salesforce.history_fields import INSTANCE, LOG, OBJECTS, STAGE, STEP, WORK_ITEM
 from orchlab.salesforce.history_records import KINDS
-from orchlab.salesforce.history_values import zone
+from orchlab.salesforce.history_values import id18, zone
 from orchlab.store.history import HistoryStore
 
 __all__ = ["sample_exports", "sample_records", "COLUMNS", "salesforce_id"]
@@ -62,7 +62,6 @@ _REPORT_NAMES = {
     LOG: "Orchestration Run Logs",
 }  # fmt: skip
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_SUFFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 
 
 def salesforce_id(prefix: str, key: str) -> str:
@@ -73,12 +72,7 @@ def salesforce_id(prefix: str, key: str) -> str:
     for _ in range(12):
         digest, r = divmod(digest, 62)
         body = _B62[r] + body
-    core = (prefix + body)[:15]
-    suffix = ""
-    for i in range(3):
-        bits = sum(1 << j for j, c in enumerate(core[i * 5 : i * 5 + 5]) if c.isupper())
-        suffix += _SUFFIX[bits]
-    return core + suffix
+    return id18((prefix + body)[:15])
 
 
 def sample_records(store: HistoryStore) -> dict[str, list[dict[str, Any]]]:

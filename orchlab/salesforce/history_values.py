@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from orchlab.errors import HistoryImportError
 
-__all__ = ["BadValue", "parse_datetime", "parse_int", "parse_bool", "zone"]
+__all__ = ["BadValue", "parse_datetime", "parse_int", "parse_bool", "zone", "id18", "picklist"]
 
 # Year first: ISO 8601, and the locales that write 2024/03/01 or 2024.03.01 (ja, zh, hu).
 _ISO = re.compile(
@@ -111,3 +111,29 @@ def parse_bool(text: str) -> bool:
     if value in ("false", "0", "no"):
         return False
     raise BadValue(f"{text!r}: expected true or false")
+
+
+_CHECKSUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def id18(core: str) -> str:
+    """The 18-character form of a Salesforce Id. Reports export 15-character Ids, the APIs 18:
+    the last three characters say which of each five are upper case, so the same record gets
+    the same Id whichever export it comes from."""
+    if len(core) == 18:
+        return core
+    suffix = ""
+    for i in (0, 5, 10):
+        bits = sum(1 << j for j, c in enumerate(core[i : i + 5]) if "A" <= c <= "Z")
+        suffix += _CHECKSUM[bits]
+    return core + suffix
+
+
+def picklist(text: str, values: tuple[str, ...]) -> str:
+    """A picklist's API value from itself or its label ("In Progress", "Start Instance");
+    an unknown value comes back as it is, for the caller to refuse."""
+    wanted = re.sub(r"[\s_]", "", text).lower()
+    for value in values:
+        if value.lower() == wanted:
+            return value
+    return text

@@ -405,3 +405,18 @@ def test_an_event_has_every_log_column():
     from orchlab.store.row import COLUMNS
 
     assert set(COLUMNS) - {"seq"} <= set(Event.__dataclass_fields__)
+
+
+def test_a_report_with_15_character_ids_and_labels_meets_the_api_export(tmp_path):
+    store = HistoryStore()
+    sf.import_history(write_run(tmp_path / "api", done=False), store)
+    (run,) = store.execute("SELECT id FROM runs")[0]
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report" / "Orchestration Run Logs.csv").write_text(
+        '"Orchestration Run ID","Milestone","Timestamp","Duration (seconds)"\n'
+        f'"{run[:15]}","End Instance","3/1/2024, 12:00 PM","7,200"\n',
+        encoding="utf-8",
+    )
+    report = sf.import_history(tmp_path / "report", store)
+    assert report.rejected == [] and report.updated == {"FlowOrchestrationInstance": 1}
+    assert store.execute("SELECT id, status, duration FROM runs") == [(run, "Completed", 7200)]
