@@ -131,7 +131,8 @@ def import_history(
     their reasons. Raises HistoryImportError (and stores nothing) when a file cannot be read.
     """
     local = zone(timezone)
-    exports = [read_export(p) for p in export_files(source)]  # all read before any write
+    # Every file is read before anything is written.
+    exports = [e for p in export_files(source) for e in read_export(p)]
     report = ImportReport()
     typed: dict[str, list[Typed]] = {}
     for export in exports:

@@ -17,7 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from orchlab.errors import HistoryImportError
-from orchlab.salesforce.history_fields import OBJECTS, ObjectSpec, normal
+from orchlab.salesforce.history_fields import (
+    INSTANCE,
+    LOG,
+    OBJECTS,
+    STAGE,
+    STEP,
+    WORK_ITEM,
+    ObjectSpec,
+    normal,
+)
 
 __all__ = ["Record", "Export", "read_export", "detect_object"]
 
@@ -75,8 +84,9 @@ def detect_object(path: Path, headers: list[str], type_hint: str | None = None) 
     )
 
 
-def read_export(path: Path, *, object: str | None = None) -> Export:
-    """Read one export file (CSV or JSON, by its content) into records of one object."""
+def read_export(path: Path, *, object: str | None = None) -> list[Export]:
+    """Read one export file (CSV or JSON, by its content) into records: of one object, and
+    for JSON also those of its subqueries (a run's FlowOrchestrationStageInstances, ...)."""
     try:
         if path.stat().st_size > _MAX_BYTES:
             raise HistoryImportError(f"{path}: larger than {_MAX_BYTES >> 20} MB; split it")
@@ -89,7 +99,7 @@ def read_export(path: Path, *, object: str | None = None) -> Export:
         text = raw.decode("cp1252", errors="replace")  # old Data Loader on Windows
     if text.lstrip()[:1] in ("{", "["):
         return _read_json(path, text, object)
-    return _read_csv(path, text, object)
+    return [_read_csv(path, text, object)]
 
 
 # --- CSV -----------------------------------------------------------------------------------------
@@ -160,7 +170,7 @@ def _columns(spec: ObjectSpec, headers: list[str]) -> tuple[list[str | None], li
 # --- JSON ----------------------------------------------------------------------------------------
 
 
-def _read_json(path: Path, text: str, object: str | None) -> Export:
+def _read_json(path: Path, text: str, object: str | None) -> list[Export]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -173,24 +183,62 @@ def _read_json(path: Path, text: str, object: str | None) -> Export:
     )
     keys = sorted({k for _, r in records if isinstance(r, dict) for k in r})
     name = object or detect_object(path, keys, hint if isinstance(hint, str) else None)
-    spec = OBJECTS[name]
-    export = Export(str(path), name, "json")
-    unused: set[str] = set()
+    exports = {name: Export(str(path), name, "json")}
     for index, item in records:
-        where = f"record {index}"
-        if not isinstance(item, dict):
-            export.records.append(Record(name, {"__error__": "not an object"}, str(path), where))
+        _json_record(path, name, item, f"record {index}", {}, exports)
+    return list(exports.values())
+
+
+# A parent's child relationship (a SOQL subquery) -> the child object and its parent field.
+_CHILDREN = {
+    (INSTANCE, "FlowOrchestrationStageInstances"): (STAGE, "OrchestrationInstanceId"),
+    (INSTANCE, "FlowOrchestrationStepInstances"): (STEP, "OrchestrationInstanceId"),
+    (INSTANCE, "FlowOrchestrationWorkItems"): (WORK_ITEM, "OrchestrationInstanceId"),
+    (INSTANCE, "FlowOrchestrationLogs"): (LOG, "OrchestrationInstanceId"),
+    (STAGE, "FlowOrchestrationStepInstances"): (STEP, "StageInstanceId"),
+    (STEP, "FlowOrchestrationWorkItems"): (WORK_ITEM, "StepInstanceId"),
+}
+
+
+def _json_record(
+    path: Path,
+    name: str,
+    item: Any,
+    where: str,
+    inherited: dict[str, str | None],
+    exports: dict[str, Export],
+) -> None:
+    """One JSON record into its object's export; its subqueries' records into theirs."""
+    export = exports.setdefault(name, Export(f"{path}", name, "json"))
+    if not isinstance(item, dict):
+        export.records.append(Record(name, {"__error__": "not an object"}, str(path), where))
+        return
+    spec = OBJECTS[name]
+    fields: dict[str, str | None] = dict(inherited)
+    children = []
+    for key, value in _flatten(item):
+        if isinstance(value, dict) and "records" in value:
+            children.append((key, value))
             continue
-        fields: dict[str, str | None] = {}
-        for key, value in _flatten(item):
-            f = spec.field(key)
-            if f is None:
-                unused.add(key)
-                continue
-            fields.setdefault(f.name, _text(value))
-        export.records.append(Record(name, fields, str(path), where))
-    export.unused_columns = sorted(unused)
-    return export
+        f = spec.field(key)
+        if f is None and value is None and (name, key) in _CHILDREN:
+            continue  # a subquery that found no children
+        if f is None:
+            if key not in export.unused_columns:
+                export.unused_columns.append(key)
+            continue
+        fields.setdefault(f.name, _text(value))
+    export.records.append(Record(name, fields, str(path), where))
+    for key, value in children:
+        child = _CHILDREN.get((name, key))
+        if child is None or not isinstance(value.get("records"), list):
+            if key not in export.unused_columns:
+                export.unused_columns.append(key)
+            continue
+        obj, parent_field = child
+        link = {parent_field: fields.get("Id")}
+        for i, sub in enumerate(value["records"], start=1):
+            _json_record(path, obj, sub, f"{where}, {key} {i}", link, exports)
 
 
 def _json_records(path: Path, data: Any) -> Iterator[tuple[int, Any]]:
@@ -228,9 +276,7 @@ def _flatten(item: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]
     for key, value in item.items():
         if key == "attributes":
             continue
-        if isinstance(value, dict):
-            if "records" in value:  # a child subquery: not a field of this record
-                continue
+        if isinstance(value, dict) and "records" not in value:  # a relationship's fields
             yield from _flatten(value, f"{prefix}{key}.")
         else:
             yield f"{prefix}{key}", value

@@ -420,3 +420,49 @@ def test_a_report_with_15_character_ids_and_labels_meets_the_api_export(tmp_path
     report = sf.import_history(tmp_path / "report", store)
     assert report.rejected == [] and report.updated == {"FlowOrchestrationInstance": 1}
     assert store.execute("SELECT id, status, duration FROM runs") == [(run, "Completed", 7200)]
+
+
+def test_rest_json_with_subqueries_imports_the_children(tmp_path):
+    """SELECT Id, ..., (SELECT ... FROM FlowOrchestrationStageInstances) FROM
+    FlowOrchestrationInstance, its stages' own step subqueries, in REST pages."""
+
+    def page(records):
+        return {"totalSize": len(records), "done": True, "records": records}
+
+    step = {
+        "attributes": {"type": "FlowOrchestrationStepInstance"},
+        "Id": STEP1,
+        "Name": "Prepare",
+        "Status": "Completed",
+        "StepType": "Background Step",
+        "CreatedDate": "2024-03-01T10:00:00.000+0000",
+        "LastModifiedDate": "2024-03-01T10:20:00.000+0000",
+    }
+    stage = {
+        "attributes": {"type": "FlowOrchestrationStageInstance"},
+        "Id": STAGE1,
+        "Name": "Intake",
+        "Status": "InProgress",
+        "CreatedDate": "2024-03-01T10:00:00.000+0000",
+        "FlowOrchestrationStepInstances": page([step]),
+    }
+    run = {
+        "attributes": {"type": "FlowOrchestrationInstance"},
+        "Id": RUN,
+        "Status": "InProgress",
+        "OrchestrationName": "Onboarding",
+        "CreatedDate": "2024-03-01T10:00:00.000+0000",
+        "FlowOrchestrationStageInstances": page([stage]),
+        "FlowOrchestrationWorkItems": None,
+    }
+    (tmp_path / "runs.json").write_text(json.dumps([page([run])]), encoding="utf-8")
+    store = HistoryStore()
+    report = sf.import_history(tmp_path, store)
+    assert report.rejected == [] and report.notes == []
+    assert {obj for _, obj, _, _ in report.files} == {
+        "FlowOrchestrationInstance",
+        "FlowOrchestrationStageInstance",
+        "FlowOrchestrationStepInstance",
+    }
+    steps = store.execute("SELECT stage_instance_id, step_type, status, duration FROM step_runs")
+    assert steps == [(STAGE1, "BackgroundStep", "Completed", 1200)]
