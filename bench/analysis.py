@@ -1,11 +1,10 @@
 """Analysis questions on a large history, side by side with pm4py and plain pandas.
 
     .venv/bin/python bench/history.py --runs 1000000      # once: bench/.cache/case-1000000.duckdb
-    .venv/bin/python bench/analysis.py --runs 1000000 --tables
+    .venv/bin/python bench/analysis.py --runs 1000000
 
-`--tables` first copies the history and turns the current-state views into tables of the
-same names and columns (what the store redesign keeps in the log's transaction), so the
-analyses' own SQL is measured; without it they run on today's views. pm4py and pandas get
+The history is opened read-only (folded into its current-state tables when it was last
+closed: bench/history.py's build is, or open it once read-write). pm4py and pandas get
 the same event log (`orchlab.analysis.event_log`, one row per completed step) as a DataFrame
 already in memory, which is not timed. Medians of `--repeats`; the last line is the
 smallest ratio over the comparable questions.
@@ -14,7 +13,6 @@ smallest ratio over the comparable questions.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
 import time
@@ -33,25 +31,6 @@ from orchlab.analysis import Filters  # noqa: E402
 from orchlab.analysis.eventlog import event_log  # noqa: E402
 from orchlab.store import HistoryStore  # noqa: E402
 
-VIEWS = ("runs", "stage_runs", "step_runs", "work_items")
-
-
-def tables_copy(path: Path) -> Path:
-    """A copy of the history whose current-state views are tables (made once, cached)."""
-    dest = path.with_name(path.stem + "-tables.duckdb")
-    if dest.exists():
-        return dest
-    shutil.copyfile(path, dest)
-    store = HistoryStore(dest)
-    con = store.con
-    for view in VIEWS:
-        con.execute(f"CREATE TABLE {view}_t AS SELECT * FROM {view}")
-        con.execute(f"DROP VIEW {view}")
-        con.execute(f"ALTER TABLE {view}_t RENAME TO {view}")
-    store.checkpoint()
-    store.close()
-    return dest
-
 
 def median_time(fn: Callable[[], object], repeats: int) -> float:
     times = []
@@ -66,19 +45,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--tables", action="store_true")
     parser.add_argument("--no-pm4py", action="store_true")
     args = parser.parse_args()
     path = cache_path(args.runs)
     if not path.exists():
         sys.exit(f"{path} is missing: build it with bench/history.py --runs {args.runs}")
-    if args.tables:
-        path = tables_copy(path)
     store = HistoryStore(path, read_only=True)
     store.con.execute("SET enable_progress_bar = false")
     rows = store.execute("SELECT count(*) FROM log")[0][0]
-    print(f"history: {args.runs:,} runs, {rows / 1e6:.1f} M log rows, "
-          f"{'tables' if args.tables else 'views'} ({path.name})")  # fmt: skip
+    print(f"history: {args.runs:,} runs, {rows / 1e6:.1f} M log rows ({path.name})")
     r = args.repeats
     questions: dict[str, Callable[[], object]] = {
         "stalled runs": lambda: oa.stalled_runs(store),
