@@ -239,4 +239,7 @@ def run(session: SparkSession, sql: str, params: Mapping[str, Any] | None = None
         # PySpark 4.x warns that it does not fully support pandas 3; toPandas of the plain
         # column types an analysis returns is checked against DuckDB's answers in the tests.
         warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas")
+        # ... and its Arrow path passes pandas 3's deprecated `copy` keyword (a warning that
+        # a caller's "error" filter, as in the tests, would turn into a failed toPandas).
+        warnings.filterwarnings("ignore", "The copy keyword is deprecated")
         return frame.toPandas()
