@@ -14,7 +14,6 @@ where the crossover lies.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -24,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import analysis as analysis_bench  # noqa: E402 - bench/analysis.py
 from history import cache_path  # noqa: E402
 
 import orchlab.analysis as oa  # noqa: E402
@@ -47,13 +47,8 @@ QUESTIONS: dict[str, Callable[[object], object]] = {
 
 
 def median_time(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm-up, untimed
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    fn()  # warm-up, untimed: the JVM compiles each query's code on its first run
+    return analysis_bench.median_time(fn, repeats)
 
 
 def main() -> None:
