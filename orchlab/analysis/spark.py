@@ -17,6 +17,7 @@ import datetime as dt
 import functools
 import os
 import shutil
+import tempfile
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -83,6 +84,8 @@ def local_session(master: str = "local[2]", conf: Mapping[str, str] | None = Non
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.session.timeZone": "UTC",
+        # Spark makes ./spark-warehouse on first use otherwise: not in the user's folder.
+        "spark.sql.warehouse.dir": str(Path(tempfile.gettempdir()) / "orchlab-spark-warehouse"),
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         **(conf or {}),
     }
