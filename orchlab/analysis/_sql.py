@@ -52,8 +52,8 @@ def connection(source: Source) -> duckdb.DuckDBPyConnection:
     if spark.is_spark(source):
         raise AnalysisError("this needs the history in DuckDB: a HistoryStore or a connection")
     raise AnalysisError(
-        "expected a HistoryStore, a DuckDB connection or a SparkSession to analyse, got "
-        f"{type(source).__name__}"
+        "expected a HistoryStore or a DuckDB connection (or, for the analyses, a SparkSession) "
+        f"to analyse, got {type(source).__name__}"
     )
 
 

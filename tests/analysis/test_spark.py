@@ -172,11 +172,13 @@ def test_string_agg_keeps_its_order(spark: Any) -> None:
     assert _both(spark, sql)["s"].tolist() == ["a, b, c"]
 
 
-def test_a_missing_parameter_or_table_is_an_analysis_error(spark: Any) -> None:
+def test_what_spark_cannot_do_is_an_analysis_error(spark: Any, tmp_path: Path) -> None:
     with pytest.raises(AnalysisError, match=r"\$x has no value"):
         osp.to_spark("SELECT $x")
     with pytest.raises(AnalysisError, match="register_parquet"):
         osp.run(spark, "SELECT * FROM definitions_not_registered")
+    with pytest.raises(AnalysisError, match="needs the history in DuckDB"):
+        export_parquet(spark, tmp_path / "export")  # only the analyses run on Spark
 
 
 def test_register_refuses_a_folder_without_a_log(spark: Any, tmp_path: Path) -> None:
