@@ -104,11 +104,11 @@ def register_parquet(session: SparkSession, path: str | os.PathLike[str]) -> lis
     does. Timestamps stay TIMESTAMP_NTZ, as DuckDB wrote them (wall times, no zone).
     """
     base = str(path).rstrip("/")
-    found = []
+    frames = {}
     for table in TABLES:
         folder = f"{base}/{table}"
         try:
-            frame = (
+            frames[table] = (
                 session.read.option("basePath", folder)
                 .option("mergeSchema", "true")
                 .parquet(folder)
@@ -117,12 +117,15 @@ def register_parquet(session: SparkSession, path: str | os.PathLike[str]) -> lis
             if "PATH_NOT_FOUND" in str(error) or "does not exist" in str(error):
                 continue
             raise
-        frame = frame.drop(*(c for c in _PARTS if c in frame.columns))
-        frame.createOrReplaceTempView(table)
-        found.append(table)
-    if "log" not in found:
+    if "log" not in frames:  # refused before any view changes
         raise AnalysisError(f"{path}: expected a Parquet export with a log/ folder")
-    return found
+    for table in TABLES:
+        if table not in frames:
+            session.catalog.dropTempView(table)  # not an earlier export's table
+            continue
+        frame = frames[table]
+        frame.drop(*(c for c in _PARTS if c in frame.columns)).createOrReplaceTempView(table)
+    return list(frames)
 
 
 @functools.cache
