@@ -1,6 +1,6 @@
 """A simulation written straight to a partitioned Parquet export, for histories beyond one file.
 
-    report = simulate_to_parquet([case_escalation()], scenario, "lake/history/", every_days=7)
+    report = simulate_to_parquet([case_escalation()], "lake/history/", scenario, every_days=7)
 
 The simulation runs as `simulate` does, on the real engine; every `every_days` of simulated
 time the runs that have closed are moved out of the history to `dest` (`archive_runs`:
@@ -32,14 +32,17 @@ __all__ = ["simulate_to_parquet"]
 
 def simulate_to_parquet(
     orchestrations: Iterable[Orchestration],
+    dest: str | os.PathLike[str],
     scenario: Scenario | None = None,
-    dest: str | os.PathLike[str] = "history-parquet",
     *,
     every_days: float = 7.0,
     store: HistoryStore | None = None,
 ) -> TransferReport:
     """Simulate `scenario` into a Parquet export at `dest` (a new or empty folder).
 
+    Closed runs are archived when `every_days` of simulated time have passed, checked
+    between the simulator's batches (2,000 engine calls each): a small simulation is one
+    batch, archived at its end.
     `store` holds the runs in flight (in memory by default; a file keeps memory flat when
     very many runs are open at once). Returns what was written: rows per table, runs, files.
     """
