@@ -7,7 +7,9 @@
 
 Imports only the store and `orchlab.errors`: it reads tables, never the engine's memory,
 and draws nothing (pictures of the answers live in `orchlab.render`). Every function takes a
-`HistoryStore` (or a DuckDB connection) and a `Filters`, reads only the tables and columns of
+`HistoryStore` (or a DuckDB connection, or a `pyspark.sql.SparkSession` with the history's
+Parquet export registered: `orchlab.analysis.spark`, which alone loads pyspark and sqlglot,
+on first use; docs/scale-out.md) and a `Filters`, reads only the tables and columns of
 docs/schema.md, binds every value as a parameter, and shows its SQL in its docstring.
 Durations are seconds.
 """

@@ -1,19 +1,20 @@
 """What every analysis shares: where it runs, the SQL helpers, the as-of views of the tables.
 
-Each analysis is one SQL text in DuckDB's dialect (so issue 11 can run it on Spark through
-SQLGlot); the few functions whose spelling differs between engines are made here only:
-`seconds()` and `quantile()`.
+Each analysis is one SQL text in DuckDB's dialect; `query` runs it on DuckDB, or on Spark
+through SQLGlot when the source is a SparkSession (orchlab.analysis.spark). The few functions
+whose spelling differs between engines are made here only: `seconds()` and `quantile()`.
 """
 
 from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, Union
 
 import duckdb
 import pandas as pd
 
+from orchlab.analysis import spark
 from orchlab.analysis.filters import Filters, selection
 from orchlab.errors import AnalysisError
 from orchlab.store.history import HistoryStore
@@ -33,7 +34,12 @@ __all__ = [
     "choose",
 ]
 
-Source = HistoryStore | duckdb.DuckDBPyConnection
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+# A SparkSession only for `query` (the analyses); export, archive and eventlog need DuckDB.
+# Union, not |: the session's class is a name only (pyspark is imported only with Spark).
+Source = Union[HistoryStore, duckdb.DuckDBPyConnection, "SparkSession"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -44,8 +50,11 @@ def connection(source: Source) -> duckdb.DuckDBPyConnection:
         return source.con
     if isinstance(source, duckdb.DuckDBPyConnection):
         return source
+    if spark.is_spark(source):
+        raise AnalysisError("this needs the history in DuckDB: a HistoryStore or a connection")
     raise AnalysisError(
-        f"expected a HistoryStore or a DuckDB connection to analyse, got {type(source).__name__}"
+        "expected a HistoryStore or a DuckDB connection (or, for the analyses, a SparkSession) "
+        f"to analyse, got {type(source).__name__}"
     )
 
 
@@ -133,6 +142,8 @@ def query(
     """Run `WITH asof, sel[, ctes...] body` with the filters' parameters and `params`."""
     sql, bound = sql_text(body, filters, ctes)
     bound.update(params or {})
+    if spark.is_spark(source):
+        return spark.run(source, sql, bound)
     try:
         return connection(source).execute(sql, bound).df()
     except duckdb.CatalogException as error:

@@ -36,7 +36,7 @@ SELECT {keys}, runs, wip, elapsed_seconds,
        median, p90, oldest_open AS oldest_open_seconds,
        rank() OVER (PARTITION BY orchestration_name ORDER BY elapsed_seconds DESC) AS rank
 FROM per
-ORDER BY orchestration_name, rank, sort
+ORDER BY orchestration_name, rank, sort, {keys}
 """
 
 _BOTTLENECK_LEVELS = {
