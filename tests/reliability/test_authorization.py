@@ -74,6 +74,10 @@ def _prepare_resume(w: World) -> None:
     w.engine.suspend_run(w.run.id, by=SYSTEM)
 
 
+def _complete(step: str) -> tuple[Callable[[World, Any], Any], None]:
+    return (lambda w, a: w.engine.complete_work_item(w.items[step], a, VALID), None)
+
+
 ACTIONS: dict[str, tuple[Callable[[World, Any], Any], Callable[[World], None] | None]] = {
     "cancel_run": (lambda w, a: w.engine.cancel_run(w.run.id, by=a), None),
     "suspend_run": (lambda w, a: w.engine.suspend_run(w.run.id, by=a), None),
@@ -95,22 +99,10 @@ ACTIONS: dict[str, tuple[Callable[[World, Any], Any], Callable[[World], None] | 
     "create_record": (lambda w, a: w.engine.create_record("Account", {"Name": "B"}, by=a), None),
     "update_record": (lambda w, a: w.engine.update_record(w.record, {"Name": "C"}, by=a), None),
     "publish_event": (lambda w, a: w.engine.publish_event(w.run.id, by=a), None),
-    "complete_user": (
-        lambda w, a: w.engine.complete_work_item(w.items["For_user"], a, VALID),
-        None,
-    ),
-    "complete_group": (
-        lambda w, a: w.engine.complete_work_item(w.items["For_group"], a, VALID),
-        None,
-    ),
-    "complete_queue": (
-        lambda w, a: w.engine.complete_work_item(w.items["For_queue"], a, VALID),
-        None,
-    ),
-    "complete_routed": (
-        lambda w, a: w.engine.complete_work_item(w.items["For_routed"], a, VALID),
-        None,
-    ),
+    "complete_user": _complete("For_user"),
+    "complete_group": _complete("For_group"),
+    "complete_queue": _complete("For_queue"),
+    "complete_routed": _complete("For_routed"),
 }
 # The steps an asynchronous step's worker finishes record the automated process, not `by`.
 NO_ACTOR_ROW = {"run_step"}
