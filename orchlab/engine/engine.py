@@ -235,6 +235,11 @@ class Engine(Starts):
         from orchlab.definition.validate import require_valid
 
         require(self.directory, by, Right.DEPLOY)
+        if not isinstance(orch, Orchestration):
+            raise EngineError(
+                f"deploy: got {type(orch).__name__} {orch!r:.60}; expected an Orchestration "
+                "(build one with orchlab.orchestration, or read a file with orchlab.load)"
+            )
         require_valid(orch, self.registry)
         current = self.active.get(orch.name)
         if current is not None:
