@@ -236,8 +236,27 @@ JSON = st.recursive(
     max_leaves=20,
 )  # fmt: skip
 NAMES = st.sampled_from(
-    "name elements stage steps background interactive decision end flow screen kind next "
-    "outcomes variables screens fields version schema_version when".split()
+    [
+        "name",
+        "elements",
+        "stage",
+        "steps",
+        "background",
+        "interactive",
+        "decision",
+        "end",
+        "flow",
+        "screen",
+        "kind",
+        "next",
+        "outcomes",
+        "variables",
+        "screens",
+        "fields",
+        "version",
+        "schema_version",
+        "when",
+    ]
 )
 DEFINITION_LIKE = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=8) | NAMES,
