@@ -127,7 +127,7 @@ def test_sigkill_at_random_moments_loses_nothing_acknowledged(
             assert child.is_alive(), f"worker died before it was ready (exit {child.exitcode})"
             assert time.monotonic() < deadline, "worker not ready in 60 s"
             time.sleep(0.005)
-        time.sleep(rng.uniform(0, 0.15))  # somewhere inside a later call, or between two
+        time.sleep(rng.uniform(0, 0.12))  # somewhere inside a later call, or between two
         child.kill()  # SIGKILL
         child.join()
         assert child.exitcode == -9, f"worker ended by itself ({child.exitcode}) before the kill"

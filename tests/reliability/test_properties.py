@@ -12,8 +12,8 @@ work item, variable and output).
 The fuzz tests feed the condition-logic parser, `cond` and the YAML/JSON loaders arbitrary
 text: the only errors allowed are orchlab's.
 
-Bounded for the default run (ORCHLAB_HYPOTHESIS_EXAMPLES=60: the machine runs 12 programs of
-up to 20 steps, each fuzz test 300 inputs, the logic parser 600); for more, e.g.
+Bounded for the default run (ORCHLAB_HYPOTHESIS_EXAMPLES=40: the machine runs 8 programs of
+up to 20 steps, each fuzz test 200 inputs, the logic parser 400); for more, e.g.
 `ORCHLAB_HYPOTHESIS_EXAMPLES=500 .venv/bin/python -m pytest -q tests/reliability/test_properties.py
 --hypothesis-show-statistics`.
 """
@@ -44,7 +44,7 @@ from orchlab.store import HistoryStore
 from tests.invariants import check_invariants, live_picture
 from tests.reliability.world import PEOPLE, registry
 
-EXAMPLES = int(os.environ.get("ORCHLAB_HYPOTHESIS_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("ORCHLAB_HYPOTHESIS_EXAMPLES", "40"))
 FUZZ = settings(
     max_examples=EXAMPLES * 5, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
