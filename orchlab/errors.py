@@ -14,6 +14,7 @@ __all__ = [
     "OrchlabError",
     "DefinitionError",
     "MetadataError",
+    "HistoryImportError",
     "ConditionError",
     "LogicError",
     "FormInvalid",
@@ -86,6 +87,11 @@ class MetadataError(OrchlabError, ValueError):
         super().__init__(f"{where}: {message}" if where else message)
         self.path, self.line, self.element = path, line, element
         self.reason = message
+
+
+class HistoryImportError(OrchlabError, ValueError):
+    """A run-history export that cannot be imported at all (unreadable, not an export);
+    nothing was stored. Rows that are merely bad are rejected in the import's report."""
 
 
 class ConditionError(OrchlabError, ValueError):

@@ -14,6 +14,7 @@ from orchlab.analysis._sql import (
     ITEMS,
     STAGES,
     STATS,
+    STATS_OUT,
     STEPS,
     Source,
     choose,
@@ -59,9 +60,11 @@ LEVELS = tuple(_LEVELS)
 _DURATION = seconds("x.start_date", "x.end_date")
 
 _STATS_SQL = """
-SELECT {keys}, {stats}
-FROM ({rows}) AS x
-GROUP BY {group}
+SELECT {outer}, {stats_out} FROM (
+    SELECT {keys}, {stats}{order_key}
+    FROM ({rows}) AS x
+    GROUP BY {group}
+) AS g
 ORDER BY {order}
 """
 
@@ -88,14 +91,19 @@ def _level(level: str, by: Sequence[str], period: str | None) -> tuple[str, list
 def _sql(level: str, by: Sequence[str], period: str | None) -> tuple[str, tuple[str, ...]]:
     cte, exprs, rows = _level(level, by, period)
     positions = [str(i + 1) for i in range(len(exprs))]
+    names = [e.split(" AS ")[-1].removeprefix("x.") for e in exprs]
     # Stages in definition order within each orchestration (and period), not by name.
-    order = positions
+    order, order_key = positions, ""
     if level == "stage":
         first = 2 if period else 1
-        order = [*positions[:first], "min(x.position)", *positions[first:]]
+        order = [*positions[:first], "_position", *positions[first:]]
+        order_key = ", min(x.position) AS _position"
     sql = _STATS_SQL.format(
+        outer=", ".join(names),
+        stats_out=STATS_OUT,
         keys=", ".join(exprs),
         stats=STATS(_DURATION),
+        order_key=order_key,
         rows=rows,
         group=", ".join(positions),
         order=", ".join(order),

@@ -34,8 +34,10 @@ SELECT run_id AS "case:concept:name", step_name AS "concept:name",
        orchestration_name AS "case:orchestration", stage_name AS "stage", step_type
 FROM who
 WHERE status = 'Completed'
-ORDER BY "case:concept:name", "time:timestamp", "start_timestamp", "concept:name"
 """
+# Sorted in pandas, not by DuckDB: measured at 1M runs (6.5M events), DuckDB 2.0's ORDER BY
+# over these wide rows ran out of its memory limit (even 2 GB) where pandas sorts in seconds.
+_ORDER = [CASE, TIMESTAMP, START, ACTIVITY]
 
 
 @shows_sql(STEPS, _EVENTS_SQL)
@@ -52,6 +54,7 @@ def event_log(
     its start and "complete" at its end (no `start_timestamp` column).
     """
     found = query(source, _EVENTS_SQL, filters, ctes=(STEPS,))
+    found = found.sort_values(_ORDER, kind="stable", ignore_index=True)
     if not lifecycle:
         return found
     start = found.drop(columns=[TIMESTAMP]).rename(columns={START: TIMESTAMP})

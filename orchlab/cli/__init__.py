@@ -11,6 +11,8 @@
     orchlab simulate examples/loan.yaml --per-day 20 --days 90 --history sim.duckdb
     orchlab report --history sim.duckdb --html report.html
     orchlab apps                                 the Work Guide, monitor and designer in Voilà
+    orchlab import-flow Case.flow-meta.xml -o case.yaml    Salesforce metadata as orchlab YAML
+    orchlab import-history exports/ --history org.duckdb   Salesforce run history in
 
 Commands that change something take `--as USER`; `--history FILE` (default
 $ORCHLAB_HISTORY or orchlab.duckdb) names the history; reading commands refuse a missing file.
@@ -23,7 +25,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from orchlab.cli import analyse, design, history, runs
+from orchlab.cli import analyse, design, history, runs, salesforce
 from orchlab.cli.common import CommandError, close_opened
 
 __all__ = ["main", "build_parser"]
@@ -46,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_commands(sub)
     history.add_commands(sub)
     analyse.add_commands(sub)
+    salesforce.add_commands(sub)
     return parser
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from orchlab.cli.common import (
     add_history,
     default_history,
+    load_definition,
     open_engine,
     open_store,
     plural,
@@ -38,12 +39,11 @@ def _progress(stream: object = None) -> object:
 def cmd_simulate(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from orchlab.definition.serialize import load
     from orchlab.engine import VirtualClock
     from orchlab.simulate import load_scenario, scenario_for, simulate
 
     register_flows(args.flows)
-    orchs = [load(f) for f in args.files]
+    orchs = [load_definition(f) for f in args.files]
     base = load_scenario(args.scenario) if args.scenario else None
     if base is not None and args.per_day is None and args.days is None:
         scenario = base
@@ -93,7 +93,9 @@ def _hours(text: str) -> float:
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("simulate", help="simulate many runs of definitions on a virtual clock")
-    p.add_argument("files", nargs="+", metavar="FILE", help="definition files (YAML or JSON)")
+    p.add_argument(
+        "files", nargs="+", metavar="FILE", help="definition files (YAML, JSON or .flow-meta.xml)"
+    )
     p.add_argument("--per-day", type=float, help="arrivals a day of each (default 10)")
     p.add_argument("--days", type=float, help="how long to simulate (default 30)")
     p.add_argument("--seed", type=int, help="random seed (same seed, same history)")

@@ -14,6 +14,8 @@ __all__ = [
     "default_history",
     "open_engine",
     "open_store",
+    "load_definition",
+    "is_metadata",
     "register_flows",
     "text_pairs",
     "typed_inputs",
@@ -153,3 +155,38 @@ def add_flows(p: argparse.ArgumentParser) -> None:
         metavar="MODULE",
         help="import a module that registers flows (repeatable)",
     )
+
+
+_METADATA = (".flow-meta.xml", ".flow", ".xml")  # Salesforce Flow metadata, current and older
+
+
+def is_metadata(path: str | os.PathLike[str]) -> bool:
+    return str(path).lower().endswith(_METADATA)
+
+
+def load_definition(path: str | os.PathLike[str], *, quiet: bool = False) -> Any:
+    """A definition from orchlab YAML/JSON or Salesforce metadata (`.flow-meta.xml`, `.flow`).
+
+    A metadata file's named flows get placeholders in the shared registry (the flows the user
+    registers keep theirs), so it validates and simulates as loaded; what it keeps aside is
+    printed unless `quiet`.
+    """
+    if not is_metadata(path):
+        from orchlab.definition.serialize import load
+
+        return load(path)
+    import sys
+
+    from orchlab.definition import registry as shared
+    from orchlab.salesforce import load, placeholder_registry
+
+    orch, warnings, _ = load(path)
+    for spec in placeholder_registry(orch, base=shared.registry):
+        if spec.name not in shared.registry:
+            shared.registry.add(
+                spec.name, spec.fn, spec.kind, inputs=spec.inputs, outputs=spec.outputs
+            )
+    if warnings and not quiet:
+        print(f"{path}: {plural(len(warnings), 'note')} on what orchlab keeps aside "
+              "(orchlab import-flow lists them)", file=sys.stderr)  # fmt: skip
+    return orch

@@ -12,6 +12,7 @@ from orchlab.cli.common import (
     add_flows,
     add_history,
     default_history,
+    load_definition,
     open_engine,
     plural,
     register_flows,
@@ -21,9 +22,7 @@ __all__ = ["add_commands"]
 
 
 def _load(path: str):
-    from orchlab.definition.serialize import load
-
-    return load(path)
+    return load_definition(path)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -179,7 +178,9 @@ def _demo_history(path: Path, args: argparse.Namespace) -> None:
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("validate", help="check a definition (YAML or JSON): every problem at once")
+    p = sub.add_parser(
+        "validate", help="check a definition (YAML, JSON or .flow-meta.xml): every problem at once"
+    )
     p.add_argument("file")
     add_flows(p)
     p.set_defaults(fn=cmd_validate)

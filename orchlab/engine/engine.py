@@ -91,6 +91,17 @@ class Engine(Starts):
     # --- loading and saving ----------------------------------------------------------------------
 
     def _load(self) -> None:
+        # Replay allocates many objects and makes no cycles: the cyclic collector would only
+        # scan them over and over (as in `batch()`).
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            self._replay_open_runs()
+        finally:
+            if paused:
+                gc.enable()
+
+    def _replay_open_runs(self) -> None:
         self._load_definitions()
         self._load_directory()
         self.state.records = Records(self.store.record, self.store.open_run_records())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
+from operator import attrgetter
 from typing import Any
 
 from orchlab.definition.model import (
@@ -172,8 +173,18 @@ class WorkItems(Evaluation):
             if not open_only or w.status is WorkItemStatus.ASSIGNED
         ]
         if user is not None:
-            items = [w for w in items if self._is_for(w, user)]
-        return sorted(items, key=lambda w: (w.created, w.id))
+            # The person's groups and queues once, not a member list per item: an inbox is
+            # built on every submit, over every open item (tens of thousands on a big history).
+            d = self.directory
+            teams = {("Group", g) for g, x in d.groups.items() if user in x.members}
+            teams |= {("Queue", q) for q, x in d.queues.items() if user in x.members}
+            teams.add(("User", user))
+            items = [
+                w
+                for w in items
+                if (w.owner == user if w.owner else (w.assignee_type, w.assignee) in teams)
+            ]
+        return sorted(items, key=attrgetter("created", "id"))
 
     def _is_for(self, item: WorkItem, username: str) -> bool:
         """Whether the item is in this person's inbox (routed to them, or for them or a team)."""

@@ -7,6 +7,7 @@ the write path does as few statements per transaction as it can.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -122,6 +123,7 @@ class HistoryStore:
             self.con = _connect(str(self.path) if self.path else ":memory:", read_only)
             # DuckDB would cache up to 80% of the machine's memory; bounded, it spills to disk.
             self.con.execute(f"SET memory_limit = '{_memory_limit(memory_limit)}'")
+            self.con.execute("SET enable_progress_bar = false")  # no bars on a user's stderr
         except BaseException:
             self._release()
             raise
@@ -130,6 +132,7 @@ class HistoryStore:
         try:
             self._prepare()
             self._check_acknowledged(accept_loss)
+            self._check_folded()
         except duckdb.Error as exc:
             self.close()
             raise StoreError(
@@ -259,6 +262,17 @@ class HistoryStore:
 
     def _sidecar(self) -> Path | None:
         return self.path.with_name(self.path.name + ".seq") if self.path else None
+
+    def _check_folded(self) -> None:
+        """A read-only store cannot fold: refuse a file whose tables lag its log (its writer
+        was killed before it closed) rather than answer from stale tables."""
+        self._opened = True
+        if self.read_only and self._done < self._log_seq:
+            raise StoreError(
+                f"history file {self.path}: {self._log_seq - self._done:,} log rows are not yet "
+                "folded into its tables (its writer stopped without closing it); open it once "
+                "read-write (HistoryStore(path)) to fold them, then read-only again"
+            )
 
     def _check_acknowledged(self, accept_loss: bool) -> None:
         """Refuse a file that holds less than was committed: a write-ahead log cut short is
@@ -392,7 +406,8 @@ class HistoryStore:
     def rows(self, where: str = "", params: Sequence[Any] = (), *, table: str = "log") -> list[Row]:
         sql = f"SELECT {','.join(COLUMNS)} FROM {table} {where} ORDER BY seq"
         found = self.con.execute(sql, list(params)).fetchall()
-        return [Row._make((*r[:-1], loads(r[-1]))) for r in found]
+        make = tuple.__new__  # a Row from its fields at C speed (Row._make checks the length)
+        return [make(Row, (*r[:-1], loads(r[-1]))) for r in found]
 
     def run_rows(self, run_id: str) -> list[Row]:
         """Every log row of one run; the run's seq range lets DuckDB skip the rest of the log."""
@@ -408,9 +423,10 @@ class HistoryStore:
         return self.rows("WHERE seq BETWEEN ? AND ? AND instance_id = ?", [first, last, run_id])
 
     def open_run_rows(self) -> list[Row]:
-        """Log rows of every run that can still move (not Completed or Canceled)."""
+        """Log rows of every run that can still move (not Completed or Canceled) here:
+        imported runs move in the org they came from, so an engine never replays them."""
         self.refresh()
-        return self.rows(table="log_open")
+        return self.rows("WHERE source <> 'imported'", table="log_open")
 
     def record(self, record_id: str) -> dict[str, Any] | None:
         """A record as it is now ({"object": ..., "fields": {...}}), or None."""
@@ -523,6 +539,11 @@ class HistoryStore:
     def close(self) -> None:
         if self.closed:
             return
+        if getattr(self, "_opened", False) and not self.read_only:
+            # A file at rest has its tables folded, so readers that open it read-only (and
+            # cannot fold) see every row; the cost is that of the rows since the last read.
+            with contextlib.suppress(duckdb.Error):  # derived tables: the next open folds
+                self.refresh()
         self._closed = True
         fd = getattr(self, "_seq_fd", None)
         if fd is not None:

@@ -178,8 +178,18 @@ _STEP_RUNS = Entity(
         _c("orchestration_name", "VARCHAR", "any_value(orchestration_name)"),
         _c("orchestration_stage_name", "VARCHAR", "any_value(stage_name)"),
         _c("name", "VARCHAR", "any_value(step_name)"),
-        _c("label", "VARCHAR", "NULL::VARCHAR"),  # from definition_steps (planned rows)
-        _c("step_type", "VARCHAR", "NULL::VARCHAR"),
+        # From definition_steps (planned rows), else from StartStep's payload: imported
+        # history names them there, as it has no definition_steps of its own.
+        _c(
+            "label",
+            "VARCHAR",
+            "any_value(payload::JSON->>'$.label') FILTER (WHERE kind = 'StartStep')",
+        ),
+        _c(
+            "step_type",
+            "VARCHAR",
+            "any_value(payload::JSON->>'$.step_type') FILTER (WHERE kind = 'StartStep')",
+        ),
         _c("status", "VARCHAR", "arg_max(status, seq)", "last"),
         _c("start_date", "TIMESTAMP", "min(timestamp) FILTER (WHERE kind = 'StartStep')"),
         _c(
@@ -413,8 +423,8 @@ _STEP_MERGE = (
     "  coalesce(o.orchestration_stage_name, p.stage_name, t.orchestration_stage_name) "
     "      AS orchestration_stage_name, "
     "  coalesce(o.name, p.step_name, t.name) AS name, "
-    "  coalesce(o.label, p.step_label) AS label, "
-    "  coalesce(o.step_type, p.step_type) AS step_type, "
+    "  coalesce(o.label, p.step_label, t.label) AS label, "
+    "  coalesce(o.step_type, p.step_type, t.step_type) AS step_type, "
     "  coalesce(t.status, o.status, 'NotStarted') AS status, "
     "  coalesce(o.start_date, t.start_date) AS start_date, "
     "  coalesce(t.end_date, o.end_date) AS end_date, "

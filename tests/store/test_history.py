@@ -9,6 +9,7 @@ import pytest
 
 from orchlab import SYSTEM
 from orchlab.engine import Engine
+from orchlab.errors import StoreError
 from orchlab.store import SCHEMA_VERSION, HistoryStore
 from orchlab.store.row import Row, dumps, loads
 from orchlab.store.schema import PUBLIC, TABLES
@@ -119,3 +120,44 @@ def test_stage_runs_sequence_orders_entries_where_ids_and_dates_cannot() -> None
     assert sorted(by_sequence) != by_sequence  # "-S10" < "-S2" as text
     dates = {r[0] for r in engine.store.execute("SELECT start_date FROM stage_runs")}
     assert len(dates) == 1  # one call, one timestamp: dates cannot order them
+
+
+_UNCLOSED_WRITER = """
+import os, sys
+from orchlab.store import HistoryStore
+from orchlab.store.row import Row
+import datetime as dt
+store = HistoryStore(sys.argv[1])
+store.append([Row(1, dt.datetime(2026, 1, 1), "CreateRecord",
+                  payload={"id": "X", "object": "A", "fields": {}})])
+os._exit(0)  # as if killed: no close, so the tables were never folded
+"""
+
+
+def test_a_closed_file_is_folded_for_read_only_readers(tmp_path) -> None:
+    path = tmp_path / "h.duckdb"
+    store = HistoryStore(path)
+    store.append(
+        [Row(1, dt.datetime(2026, 1, 1), "CreateRecord",
+             payload={"id": "X", "object": "A", "fields": {}})]
+    )  # fmt: skip
+    store.close()
+    reader = HistoryStore(path, read_only=True)
+    assert reader.execute("SELECT count(*) FROM records") == [(1,)]
+    reader.close()
+
+
+def test_a_read_only_open_refuses_tables_that_lag_the_log(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "h.duckdb"
+    subprocess.run([sys.executable, "-c", _UNCLOSED_WRITER, str(path)], check=True)
+    with pytest.raises(
+        StoreError, match=r"1 log rows are not yet folded .* open it once read-write"
+    ):
+        HistoryStore(path, read_only=True)
+    HistoryStore(path).close()  # folds
+    reader = HistoryStore(path, read_only=True)
+    assert reader.execute("SELECT count(*) FROM records") == [(1,)]
+    reader.close()
