@@ -103,7 +103,10 @@ class Condition:
 
     def __post_init__(self) -> None:
         if isinstance(self.left, str):
-            object.__setattr__(self, "left", ref(self.left))
+            try:
+                object.__setattr__(self, "left", ref(self.left))
+            except ValueError as error:  # an empty or malformed reference
+                raise ConditionError(f"a condition's left side: {error}") from None
         elif not isinstance(self.left, Ref):
             raise ConditionError(f"a condition's left side must be a reference, not {self.left!r}")
         if not isinstance(self.operator, Operator):
@@ -119,7 +122,14 @@ def cond(left: str | Ref, operator: str | Operator, right: Any = None) -> Condit
 
 
 def _as_condition(item: Any) -> Condition:
-    return item if isinstance(item, Condition) else Condition(*item)
+    if isinstance(item, Condition):
+        return item
+    if not isinstance(item, tuple | list) or len(item) not in (2, 3):
+        raise ConditionError(
+            f"a condition is (reference, operator) or (reference, operator, value); got "
+            f"{item!r:.80}"
+        )
+    return Condition(*item)
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,7 +80,8 @@ def conforms(value: Any, vtype: ValueType, collection: bool = False) -> bool:
     if collection:
         return isinstance(value, list | tuple) and all(conforms(v, vtype) for v in value)
     actual = type_of_value(value)
-    return actual is not None and comparable(actual, vtype)
+    # A list, a set or an object is not one value of a typed variable (ANY was handled above).
+    return actual is not None and actual is not ValueType.ANY and comparable(actual, vtype)
 
 
 def comparable(a: ValueType, b: ValueType) -> bool:

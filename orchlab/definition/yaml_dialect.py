@@ -213,6 +213,8 @@ def parse(text: str, format: str, source: str = "") -> Any:
         ) from None
     except json.JSONDecodeError as error:
         line, column, problem = error.lineno, error.colno, error.msg
+    except ValueError as error:  # an integer of more digits than Python converts (4,300)
+        raise DefinitionError(f"{prefix}invalid {format.upper()}: {error}") from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)

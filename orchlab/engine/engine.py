@@ -246,6 +246,11 @@ class Engine(Starts):
         from orchlab.definition.validate import require_valid
 
         require(self.directory, by, Right.DEPLOY)
+        if not isinstance(orch, Orchestration):
+            raise EngineError(
+                f"deploy: got {type(orch).__name__} {orch!r:.60}; expected an Orchestration "
+                "(build one with orchlab.orchestration, or read a file with orchlab.load)"
+            )
         require_valid(orch, self.registry)
         current = self.active.get(orch.name)
         if current is not None:
@@ -478,6 +483,7 @@ class Engine(Starts):
                 status=RunStatus.CANCELED,
                 actor=by,
                 duration=(self._now - run.started).total_seconds(),
+                **_stage_of(run),
             )
         return run
 
@@ -489,7 +495,9 @@ class Engine(Starts):
                 f"run {run_id!r} is {run.status}; only InProgress runs can be suspended"
             )
         with self._call():
-            self._emit(Kind.SUSPEND_INSTANCE, run, status=RunStatus.SUSPENDED, actor=by)
+            self._emit(
+                Kind.SUSPEND_INSTANCE, run, status=RunStatus.SUSPENDED, actor=by, **_stage_of(run)
+            )
         return run
 
     def resume_run(self, run_id: str, *, by: str) -> Run:
@@ -514,6 +522,7 @@ class Engine(Starts):
                 status=RunStatus.IN_PROGRESS,
                 actor=by,
                 payload=({"restart": restart}),
+                **_stage_of(run),
             )
             self._advance(run)
         return run
@@ -527,6 +536,16 @@ class Engine(Starts):
             if run.status is RunStatus.IN_PROGRESS:
                 self._advance(run)
         return run
+
+
+def _stage_of(run: Run) -> dict[str, Any]:
+    """The current stage's columns for a suspend, resume or cancel row: the stage's status in
+    the stage_runs table follows the run's (as it does in memory), rather than staying
+    InProgress in a canceled run."""
+    stage = run.stage
+    if stage is None:
+        return {}
+    return {"stage_instance_id": stage.id, "stage_name": stage.name}
 
 
 def _json_text(data: Any, what: str) -> str:

@@ -119,7 +119,11 @@ _RUNS = Entity(
     ),
 )
 
-_STAGE_KINDS = "('StartStage', 'EndStage', 'DiscontinueStage', 'FailStage')"
+# A run's suspend, resume and cancel rows name its current stage: the stage's status follows.
+_STAGE_KINDS = (
+    "('StartStage', 'EndStage', 'DiscontinueStage', 'FailStage', 'SuspendInstance', "
+    "'ResumeInstance', 'CancelInstance')"
+)
 _STAGE_RUNS = Entity(
     "stage_runs",
     "stage_instance_id",
@@ -150,7 +154,8 @@ _STAGE_RUNS = Entity(
         _c(
             "end_date",
             "TIMESTAMP",
-            "max(timestamp) FILTER (WHERE kind IN ('EndStage', 'DiscontinueStage', 'FailStage'))",
+            "max(timestamp) FILTER (WHERE kind IN "
+            "('EndStage', 'DiscontinueStage', 'FailStage', 'CancelInstance'))",
             "last",
         ),
         _c("sequence", "INTEGER", "sequence", "derived"),  # computed in `_merge_stage_order`
@@ -517,7 +522,7 @@ def refresh(con: duckdb.DuckDBPyConnection, done: int, upto: int) -> None:
 
 _STAGE_ROW_KINDS = {"StartStage", "EndStage", "DiscontinueStage", "FailStage"} | {
     "StartStep", "EndStep", "FailStep", "DiscontinueStep"
-}  # fmt: skip
+} | {"SuspendInstance", "ResumeInstance", "CancelInstance"}  # fmt: skip
 _STEP_ROW_KINDS = {"StartStage", "StartStep", "EndStep", "FailStep", "DiscontinueStep"}
 _ITEM_ROW_KINDS = {"StartWorkItem", "EndWorkItem", "ReassignWorkItem"}
 _RUN_ROW_KINDS = (

@@ -125,7 +125,7 @@ def test_cancel_closes_items_and_logs_who(engine: Engine) -> None:
     assert trace(engine, run.id)[-3:] == [
         "EndWorkItem Intake/Collect_documents Completed",
         "DiscontinueStep Intake/Collect_documents Canceled",
-        "CancelInstance Canceled",
+        "CancelInstance Intake Canceled",
     ]
     with pytest.raises(WorkItemClosed):
         engine.complete_work_item(item.id, "sam", {"documents_complete": True})
