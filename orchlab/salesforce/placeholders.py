@@ -52,6 +52,10 @@ class Placeholder:
     runs move on).
     """
 
+    # A simulation draws plausible outputs in its place (orchlab.simulate.stand_ins) rather
+    # than calling it: its own outputs are all None until someone sets them.
+    stands_in = True
+
     def __init__(self, name: str, kind: FlowKind, outputs: tuple[str, ...] = ()) -> None:
         self.name, self.kind, self.outputs = name, kind, outputs
         self.returns: Any = True if kind is FlowKind.EVALUATION else dict.fromkeys(outputs)

@@ -91,7 +91,10 @@ def _assignee(r: Reader, owner: str, node: XNode) -> Assignee | None:
         return Assignee(AssigneeKind.REFERENCE, value.path)
     if isinstance(value, str) and kind in _ASSIGNEE_KINDS:
         if value != value.strip():
-            r.warn(owner, value_node or node, f"{value!r} has spaces around it; kept as written")
+            # No username, group or queue name has them (the org matched it trimmed): an
+            # assignee kept with a tab could never be added to a directory nor acted on.
+            r.warn(owner, value_node or node, f"{value!r} has spaces around it; trimmed")
+            value = value.strip()
         return Assignee(_ASSIGNEE_KINDS[kind], value)
     r.keep(owner, node, f"an assignee of type {kind or 'none'!r} with value {value!r}")
     return None

@@ -19,7 +19,7 @@ from orchlab.engine import Engine, VirtualClock
 from orchlab.people.rights import SYSTEM
 from orchlab.simulate.scenario import Arrivals, Dist, Scenario
 from orchlab.simulate.simulator import ADMIN, SimulationReport, Simulator
-from orchlab.simulate.stand_ins import stand_in_registry, with_async_steps
+from orchlab.simulate.stand_ins import stand_in_person, stand_in_registry, with_async_steps
 from orchlab.store import HistoryStore
 
 __all__ = ["simulate", "Simulation", "scenario_for"]
@@ -162,25 +162,34 @@ def _stand_in_people(orchs: list[Orchestration], scenario: Scenario, engine: Eng
 
 
 def _owner_fields(orchs: list[Orchestration], scenario: Scenario, engine: Engine) -> Scenario:
-    """Record fields that name an assignee (`assignee_from("$Record.Owner")`) get a person."""
+    """Assignees named by a record field (`$Record.Owner`, `$Record.Owner:User.Username`) or
+    a step output get a stand-in person: a user, and the record field holding them."""
     arrivals = dict(scenario.arrivals)
     for orch in orchs:
+        person = stand_in_person(orch)
+        refs = [
+            step.assignee.name
+            for stage in orch.stages
+            for step in stage.steps
+            if isinstance(step, InteractiveStep)
+            and step.assignee is not None
+            and step.assignee.kind is AssigneeKind.REFERENCE
+        ]
+        if refs and person not in engine.directory.users:
+            engine.add_user(person, by=SYSTEM)
         if not isinstance(orch.start, RecordTrigger) or orch.name not in arrivals:
             continue
         fields: dict[str, Dist] = {}
-        for stage in orch.stages:
-            for step in stage.steps:
-                a = step.assignee if isinstance(step, InteractiveStep) else None
-                if a is not None and a.kind is AssigneeKind.REFERENCE:
-                    parts = a.name.split(".")
-                    if parts[0] == "$Record" and len(parts) == 2:
-                        fields[parts[1]] = Dist("literal", (f"{orch.name.lower()}_owner",))
+        for ref in refs:
+            parts = ref.split(".")
+            if parts[0] == "$Record" and len(parts) >= 2:
+                # `$Record.Owner` holds the person; `$Record.Owner:User.Username` follows a
+                # link: the record's Owner holds {"Username": person}.
+                value: Any = person
+                for name in reversed(parts[2:]):
+                    value = {name: value}
+                fields[parts[1].split(":", 1)[0]] = Dist("literal", (value,))
         if fields:
             a = arrivals[orch.name]
-            create = {**fields, **a.create}
-            arrivals[orch.name] = dataclasses.replace(a, create=create)
-            for dist in fields.values():
-                person = dist.args[0]
-                if person not in engine.directory.users:
-                    engine.add_user(person, by=SYSTEM)
+            arrivals[orch.name] = dataclasses.replace(a, create={**fields, **a.create})
     return dataclasses.replace(scenario, arrivals=arrivals)

@@ -21,9 +21,11 @@ from typing import Any
 
 from orchlab.definition.conditions import Condition, Conditions, Operator
 from orchlab.definition.model import (
+    AssigneeKind,
     BackgroundStep,
     EvaluationFlow,
     ExternalStep,
+    InteractiveStep,
     Orchestration,
     RecordTrigger,
     Requirements,
@@ -82,7 +84,16 @@ def read_outputs(orch: Orchestration) -> dict[str, dict[str, list[Any]]]:
             for _, value in step.inputs:
                 if isinstance(value, Ref):
                     note(value)
+            a = step.assignee if isinstance(step, InteractiveStep) else None
+            if a is not None and a.kind is AssigneeKind.REFERENCE:
+                # An output that names the assignee: a person the simulation adds.
+                note(Ref(a.name), stand_in_person(orch))
     return found
+
+
+def stand_in_person(orch: Orchestration) -> str:
+    """The user a simulation adds for assignees that a record field or a step output names."""
+    return f"{orch.name.lower()}_owner"
 
 
 def _guess(literals: list[Any]) -> Dist:
@@ -137,13 +148,18 @@ def stand_in_registry(
     for name, kind in kinds.items():
         given = scenario.flows.get(name)
         real = base.get(name) if name in base and given is None else None
-        if real is not None:
+        # A placeholder (an imported flow nobody bound yet) keeps its declared inputs and
+        # outputs, but the simulation draws its outputs rather than returning its Nones.
+        held = real is not None and getattr(real.fn, "stands_in", False)
+        if real is not None and not held:
             fn, ins, outs = real.fn, dict(real.inputs), dict(real.outputs)
         else:
             drawn = {**outputs.get(name, {}), **(given or {})}
             fn = _placeholder(kind, drawn, rng)
             ins = {i: "any" for i in sorted(inputs.get(name, ()))}
             outs = {o: "any" for o in drawn} if kind is not FlowKind.EVALUATION else {}
+            if real is not None:  # held
+                ins, outs = {**ins, **dict(real.inputs)}, {**dict(real.outputs), **outs}
         if fail.get(name):
             fn = _failing(fn, fail[name], rng, name)
         registry.add(name, fn, kind, inputs=ins, outputs=outs)
@@ -250,6 +266,9 @@ def trigger_values(trigger: RecordTrigger) -> tuple[dict[str, Any], dict[str, An
                 satisfied[parts[1]] = value
     if trigger.on.value == "create":
         return satisfied, {}
+    if not satisfied and trigger.on.value == "update":
+        # Any change fires an update trigger without conditions: make one.
+        return {"LastModifiedReason": "created"}, {"LastModifiedReason": "updated"}
     return {k: _opposite(v) for k, v in satisfied.items()}, satisfied
 
 

@@ -75,3 +75,32 @@ def test_import_history_fails_when_nothing_could_be_read(tmp_path: Path, capsys)
     )
     assert main(["import-history", str(folder), "--history", db]) == 1
     assert "rejected 1" in capsys.readouterr().out
+
+
+# Handle_User_Deactivation_auto has a real error (an entry condition names a step by a stale
+# id: test_corpus lists it), so it cannot run until repaired; every other file simulates.
+_SIMULATES = [
+    "Recruiting_Orchestration_v6",  # assignees from $Record.Owner:User.Username, step outputs
+    "AIM_IncidentOrchestration",
+    "Orchestration_Case",  # a username written with a tab after it
+    "Orchestration_Parallel_Approvals",
+    "Test_Orch3",  # an update trigger without conditions
+    "Test_Orchestration",
+    "sampleautoorch",
+]
+
+
+@pytest.mark.parametrize("name", _SIMULATES)
+def test_every_valid_corpus_file_simulates_with_placeholder_flows(
+    name: str, tmp_path: Path, capsys
+) -> None:
+    history = tmp_path / "sim.duckdb"
+    args = ["simulate", str(corpus(name)), "--days", "5", "--per-day", "6"]
+    assert main([*args, "--history", str(history)]) == 0
+    printed = capsys.readouterr().out
+    assert " 0 errors)" in printed, printed
+    with HistoryStore(history, read_only=True) as store:
+        ((runs, completed),) = store.execute(
+            "SELECT count(*), count(*) FILTER (WHERE status = 'Completed') FROM runs"
+        )
+    assert runs >= 10 and completed >= 1, (runs, completed)
