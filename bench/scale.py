@@ -66,10 +66,6 @@ def main() -> None:
     runs, rows = store.execute("SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM log)")[0]
     parquet = path.with_name(path.stem + "-parquet")
     if not parquet.exists():
-        # A partitioned write of 1M runs outgrows the store's default 512 MB (DuckDB keeps a
-        # buffer per open partition file), even without insertion order: more, for it only.
-        store.con.execute("SET preserve_insertion_order = false")
-        store.con.execute("SET memory_limit = '3GB'")
         t0 = time.perf_counter()
         report = export_parquet(store, parquet)
         print(f"exported in {time.perf_counter() - t0:.1f} s: {report}")

@@ -12,7 +12,9 @@ are written and read through DuckDB's relation API, so no path is pasted into SQ
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,34 +100,62 @@ def write_tables(
     `where` is a fixed condition on the table's run column, spelled `{run} IN (...)`.
     """
     rows: dict[str, int] = {}
-    for table in tables:
-        if table in PER_RUN:
-            run, date = PER_RUN[table]
-            condition = where.format(run=run) if where else "TRUE"
-            # The run's orchestration, from `runs` for tables that do not carry it (log rows
-            # of no run, e.g. Deploy, keep their own orchestration_name or "_none").
-            sql = (
-                f"SELECT t.*, coalesce(t.orchestration_name, '_none') AS orchestration, "
-                f"coalesce(strftime(t.{date}, '%Y-%m'), '_none') AS month "
-                f"FROM {table} t WHERE {condition}"
-            )
-            partition: list[str] | None = list(_PARTS)
-        else:
-            sql, partition = f"SELECT * FROM {table}", None
-        relation = con.sql(sql, params=params or None)
-        count = _scalar(con, f"SELECT count(*) FROM ({sql})", params)
-        rows[table] = count
-        if not count:
-            continue
-        target = dest / table
-        target.mkdir(parents=True, exist_ok=True)
-        if partition:
-            relation.write_parquet(
-                str(target), partition_by=partition, append=True, filename_pattern=f"{tag}_{{uuid}}"
-            )
-        else:
-            relation.write_parquet(str(target / f"{tag}_{os.urandom(8).hex()}.parquet"))
+    with _bounded_writes(con):
+        for table in tables:
+            rows[table] = _write_table(con, dest, table, where, params, tag)
     return rows
+
+
+@contextlib.contextmanager
+def _bounded_writes(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Partitioned writes that fit the store's memory limit: measured at 1M runs (34 M log
+    rows), DuckDB's defaults ran out of 512 MB (and of 3 GB); flushing each partition every
+    20,000 rows, in no particular row order, wrote the log in 66 s at 785 MB peak RSS."""
+    settings = {"preserve_insertion_order": "false", "partitioned_write_flush_threshold": "20000"}
+    before = {k: con.execute("SELECT current_setting(?)", [k]).fetchall()[0][0] for k in settings}
+    for key, value in settings.items():
+        con.execute(f"SET {key} = {value}")  # fixed names and values, nothing from a user
+    try:
+        yield
+    finally:
+        for key, value in before.items():
+            con.execute(f"SET {key} = {str(value).lower()}")
+
+
+def _write_table(
+    con: duckdb.DuckDBPyConnection,
+    dest: Path,
+    table: str,
+    where: str,
+    params: dict[str, Any] | None,
+    tag: str,
+) -> int:
+    if table in PER_RUN:
+        run, date = PER_RUN[table]
+        condition = where.format(run=run) if where else "TRUE"
+        # The run's orchestration, from `runs` for tables that do not carry it (log rows
+        # of no run, e.g. Deploy, keep their own orchestration_name or "_none").
+        sql = (
+            f"SELECT t.*, coalesce(t.orchestration_name, '_none') AS orchestration, "
+            f"coalesce(strftime(t.{date}, '%Y-%m'), '_none') AS month "
+            f"FROM {table} t WHERE {condition}"
+        )
+        partition: list[str] | None = list(_PARTS)
+    else:
+        sql, partition = f"SELECT * FROM {table}", None
+    relation = con.sql(sql, params=params or None)
+    count = _scalar(con, f"SELECT count(*) FROM ({sql})", params)
+    if not count:
+        return 0
+    target = dest / table
+    target.mkdir(parents=True, exist_ok=True)
+    if partition:
+        relation.write_parquet(
+            str(target), partition_by=partition, append=True, filename_pattern=f"{tag}_{{uuid}}"
+        )
+    else:
+        relation.write_parquet(str(target / f"{tag}_{os.urandom(8).hex()}.parquet"))
+    return count
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None) -> int:
