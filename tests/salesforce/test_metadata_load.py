@@ -190,9 +190,11 @@ def test_legacy_api_52_files() -> None:
     (step,) = orch3.stages[0].steps
     assert step.context_record == "001B000001LhRCFIA3"  # a hard-coded record Id
     assert ("recordId", None) in step.inputs
-    case = load(corpus("Orchestration_Case")).orchestration
-    _, results = case.find_step("Report_Results")
-    assert results.assignee == Assignee(AssigneeKind.USER, "test-4amlyek43vmq@example.com\t")
+    loaded = load(corpus("Orchestration_Case"))
+    _, results = loaded.orchestration.find_step("Report_Results")
+    # Written with a tab after it in the file: trimmed (no username has one), and said so.
+    assert results.assignee == Assignee(AssigneeKind.USER, "test-4amlyek43vmq@example.com")
+    assert any("has spaces around it; trimmed" in str(w) for w in loaded.warnings)
     assert results.entry == AfterSteps(("Request_Approval",))
 
 
