@@ -8,7 +8,7 @@ whose spelling differs between engines are made here only: `seconds()` and `quan
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, Union
 
 import duckdb
@@ -63,24 +63,25 @@ def seconds(start: str, end: str) -> str:
     return f"date_diff('millisecond', {start}, {end}) / 1000.0"
 
 
-def quantile(expr: str, q: float) -> str:
-    """SQL for the q-quantile of `expr`: nearest rank, so always a value that occurred.
+def quantile(expr: str, q: float | Sequence[float]) -> str:
+    """SQL for the q-quantile of `expr` (a list of them for several q): nearest rank, so
+    always a value that occurred.
 
     One place to swap it (e.g. for `approx_quantile` on a very large history, or Spark's
     `percentile_disc`): results are exact and stable, so checked numbers never sit between
     two values.
     """
-    return f"quantile_disc({expr}, {q})"
+    qs = q if isinstance(q, float | int) else "[" + ", ".join(str(x) for x in q) + "]"
+    return f"quantile_disc({expr}, {qs})"
 
 
 def STATS(expr: str) -> str:
     """count, mean, the quantiles (as one list, `_q`) and max of a duration expression, as
     SQL select items of an aggregate; `STATS_OUT` then names the quantiles. One list
     quantile sorts each group once, where three separate ones sort it three times."""
-    qs = ", ".join(str(q) for q in _QUANTILES.values())
     return (
         f"count({expr}) AS count, avg({expr}) AS mean, "
-        f"{quantile(expr, 0.5).replace(', 0.5)', f', [{qs}])')} AS _q, max({expr}) AS max"
+        f"{quantile(expr, list(_QUANTILES.values()))} AS _q, max({expr}) AS max"
     )
 
 

@@ -133,6 +133,7 @@ class HistoryStore:
             self._prepare()
             self._check_acknowledged(accept_loss)
             self._check_folded()
+            self._opened = True  # close() folds only a store that opened whole
         except duckdb.Error as exc:
             self.close()
             raise StoreError(
@@ -266,7 +267,6 @@ class HistoryStore:
     def _check_folded(self) -> None:
         """A read-only store cannot fold: refuse a file whose tables lag its log (its writer
         was killed before it closed) rather than answer from stale tables."""
-        self._opened = True
         if self.read_only and self._done < self._log_seq:
             raise StoreError(
                 f"history file {self.path}: {self._log_seq - self._done:,} log rows are not yet "
