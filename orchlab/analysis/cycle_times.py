@@ -16,8 +16,10 @@ from orchlab.analysis._sql import (
     STATS,
     STATS_OUT,
     STEPS,
+    STEPS_DONE,
     Source,
     choose,
+    milliseconds,
     query,
     seconds,
     shows_sql,
@@ -43,8 +45,8 @@ _LEVELS: dict[str, tuple[str, str, tuple[str, ...], tuple[str, ...]]] = {
         ("orchestration_version",),
     ),
     "step": (
-        STEPS,
-        "SELECT * FROM steps WHERE status = 'Completed'",
+        STEPS_DONE,
+        "SELECT * FROM steps_done",
         ("orchestration_name", "stage_name", "step_name", "step_type"),
         ("orchestration_version",),
     ),
@@ -58,6 +60,7 @@ _LEVELS: dict[str, tuple[str, str, tuple[str, ...], tuple[str, ...]]] = {
 }
 LEVELS = tuple(_LEVELS)
 _DURATION = seconds("x.start_date", "x.end_date")
+_MS = milliseconds("x.start_date", "x.end_date")
 
 _STATS_SQL = """
 SELECT {outer}, {stats_out} FROM (
@@ -102,7 +105,7 @@ def _sql(level: str, by: Sequence[str], period: str | None) -> tuple[str, tuple[
         outer=", ".join(names),
         stats_out=STATS_OUT,
         keys=", ".join(exprs),
-        stats=STATS(_DURATION),
+        stats=STATS(_MS),
         order_key=order_key,
         rows=rows,
         group=", ".join(positions),

@@ -117,6 +117,11 @@ class Filters:
             if value is not None and not isinstance(value, str):
                 raise AnalysisError(f"Filters.{name}: expected a name (str), got {value!r}")
 
+    @property
+    def selects_runs(self) -> bool:
+        """Whether any field but `as_of` is set (else every run is selected)."""
+        return any(getattr(self, f.name) is not None for f in fields(self) if f.name != "as_of")
+
     def where(self, **changes: Any) -> Filters:
         """A copy with some fields changed: `f.where(source="live")`."""
         return replace(self, **changes)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from orchlab.analysis._sql import STAGES, STEPS, Source, quantile, query, seconds, shows_sql
+from orchlab.analysis._sql import STAGES, STEPS_DONE, Source, quantile, query, seconds, shows_sql
 from orchlab.analysis.filters import Filters
 
 __all__ = [
@@ -28,11 +28,10 @@ __all__ = [
 START = "$Start"  # the element a path begins at (as in orchlab.render.markup)
 END = "$End"  # where a run that completed without an explicit End element went
 
-# Facts only a log payload holds today (schema_version 1): the decision a TakeOutcome row
-# is about, where it led, and the End element an EndInstance reached.
+# Facts of a run's path only a log payload holds: the decision a TakeOutcome row is about
+# and the End element an EndInstance reached (read in log order with the stages entered).
 LOG_FACTS = {
     "decision": "payload::JSON->>'$.decision'",
-    "decision_next": "payload::JSON->>'$.next'",
     "end_element": "payload::JSON->>'$.end'",
 }
 
@@ -83,30 +82,31 @@ def transitions(source: Source, filters: Filters | None = None) -> pd.DataFrame:
     return query(source, _TRANSITIONS_SQL, filters, ctes=(_ELEMENTS,))
 
 
+# The store keeps each TakeOutcome row's facts as columns (decision_outcomes): read without
+# the log's payloads, and without a join when no filter selects runs.
+_TAKEN = """taken AS (
+    SELECT s.orchestration_name, s.decision, s.outcome, s.next_element
+    FROM decision_outcomes s{sel_join} CROSS JOIN as_of a
+    WHERE s.timestamp <= a.t
+)"""
 _OUTCOMES_SQL = """
-, taken AS (
-    SELECT sel.orchestration_name, {decision} AS decision, l.comments AS outcome,
-           {decision_next} AS next_element
-    FROM log l JOIN sel ON sel.run_id = l.instance_id CROSS JOIN as_of a
-    WHERE l.kind = 'TakeOutcome' AND l.timestamp <= a.t
-)
 SELECT orchestration_name, decision, outcome, outcome IS NULL AS is_default,
        next_element, count(*) AS count,
        count(*) * 1.0 / sum(count(*)) OVER (PARTITION BY orchestration_name, decision) AS share
 FROM taken
 GROUP BY 1, 2, 3, 5
 ORDER BY 1, 2, count DESC, 3
-""".format(**{k: "l." + v for k, v in LOG_FACTS.items()})
+"""
 
 
-@shows_sql(_OUTCOMES_SQL)
+@shows_sql(_TAKEN, _OUTCOMES_SQL)
 def outcomes(source: Source, filters: Filters | None = None) -> pd.DataFrame:
     """How often each decision outcome was taken (outcome None: the default outcome).
 
     Columns: orchestration_name, decision, outcome, is_default, next_element (None: the
     run ended there), count and share (of that decision's evaluations).
     """
-    return query(source, _OUTCOMES_SQL, filters)
+    return query(source, _OUTCOMES_SQL, filters, ctes=(_TAKEN,))
 
 
 _FAULTS_SQL = """
@@ -173,36 +173,29 @@ def rework(source: Source, filters: Filters | None = None) -> pd.DataFrame:
     return query(source, _REWORK_SQL, filters, ctes=(STAGES,))
 
 
+# Both read the run's previous and next completed step that the store keeps on each step
+# run (by completion, then start, name and id): measured at 1M runs, a lag() window or a
+# min/max per run over the same rows took 2-7 s, these a few tenths.
 _DFG_SQL = """
-, done AS (
-    SELECT run_id, step_name, end_date,
-           lag(step_name) OVER (PARTITION BY run_id ORDER BY end_date, start_date, step_name)
-               AS previous,
-           lag(end_date) OVER (PARTITION BY run_id ORDER BY end_date, start_date, step_name)
-               AS previous_end
-    FROM steps WHERE status = 'Completed'
-)
-SELECT previous AS source, step_name AS target, count(*) AS count,
+SELECT previous_step_name AS source, step_name AS target, count(*) AS count,
        {median} AS median_seconds, avg({gap}) AS mean_seconds
-FROM done WHERE previous IS NOT NULL
+FROM steps_done WHERE previous_end_date IS NOT NULL
 GROUP BY 1, 2
 ORDER BY count DESC, 1, 2
 """
 
 _ENDS_SQL = """
-, ends AS (  -- the order of directly_follows: by completion, then start, then name
-    SELECT min({'e': end_date, 's': start_date, 'n': step_name}) AS first_,
-           max({'e': end_date, 's': start_date, 'n': step_name}) AS last_
-    FROM steps WHERE status = 'Completed'
-    GROUP BY run_id
+, ends AS (  -- one scan: a second reader of steps_done would make DuckDB materialize it
+    SELECT step_name, count(CASE WHEN previous_end_date IS NULL THEN 1 END) AS starts,
+           count(CASE WHEN next_end_date IS NULL OR next_end_date > a.t THEN 1 END) AS ends
+    FROM steps_done CROSS JOIN as_of a
+    GROUP BY step_name
 )
-SELECT 'start' AS side, first_.n AS step_name, count(*) AS runs FROM ends GROUP BY 2
+SELECT 'start' AS side, step_name, starts AS runs FROM ends WHERE starts > 0
 UNION ALL
-SELECT 'end', last_.n, count(*) FROM ends GROUP BY 2
+SELECT 'end', step_name, ends FROM ends WHERE ends > 0
 ORDER BY 1 DESC, runs DESC, 2
 """
-# One aggregate per run (min and max of a struct compare field by field) instead of two
-# row_number() windows: measured at 1M runs, the windows' sort took 20 s, this a fraction.
 
 
 @shows_sql(_DFG_SQL)
@@ -213,13 +206,13 @@ def directly_follows(source: Source, filters: Filters | None = None) -> pd.DataF
 
     Columns: source, target, count, median_seconds, mean_seconds.
     """
-    gap = seconds("previous_end", "end_date")
+    gap = seconds("previous_end_date", "end_date")
     sql = _DFG_SQL.format(median=quantile(gap, 0.5), gap=gap)
-    return query(source, sql, filters, ctes=(STEPS,))
+    return query(source, sql, filters, ctes=(STEPS_DONE,))
 
 
 @shows_sql(_ENDS_SQL)
 def start_end_steps(source: Source, filters: Filters | None = None) -> pd.DataFrame:
     """Which step completes first and which last in each run, counted: side ("start" or
     "end"), step_name, runs."""
-    return query(source, _ENDS_SQL, filters, ctes=(STEPS,))
+    return query(source, _ENDS_SQL, filters, ctes=(STEPS_DONE,))

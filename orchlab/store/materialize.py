@@ -176,6 +176,7 @@ _STEP_RUNS = Entity(
         _c("orchestration_instance_id", "VARCHAR", "any_value(instance_id)"),
         _c("stage_instance_id", "VARCHAR", "any_value(stage_instance_id)"),
         _c("orchestration_name", "VARCHAR", "any_value(orchestration_name)"),
+        _c("orchestration_version", "INTEGER", "any_value(orchestration_version)"),
         _c("orchestration_stage_name", "VARCHAR", "any_value(stage_name)"),
         _c("name", "VARCHAR", "any_value(step_name)"),
         # From definition_steps (planned rows), else from StartStep's payload: imported
@@ -211,6 +212,11 @@ _STEP_RUNS = Entity(
             "last",
         ),
         _c("duration", "DOUBLE", "date_diff('second', start_date, end_date)", "derived"),
+        # The run's completed steps in order (computed in `_STEP_ORDER`): what process
+        # mining asks of every step (directly-follows, first and last) without a window.
+        _c("previous_step_name", "VARCHAR", "previous_step_name", "derived"),
+        _c("previous_end_date", "TIMESTAMP", "previous_end_date", "derived"),
+        _c("next_end_date", "TIMESTAMP", "next_end_date", "derived"),
         _c("source", "VARCHAR", "any_value(source)"),
     ),
 )
@@ -403,12 +409,29 @@ _STAGE_ORDER = (
     "    FROM stage_runs_open GROUP BY 1) n ON n.run = m.orchestration_instance_id"
 )
 
+
+def step_order(source: str) -> str:
+    """`source`'s rows with previous_step_name, previous_end_date and next_end_date: the
+    run's previous and next completed step, by end, start, name and id (null for steps not
+    completed). `source` must hold every step run of each run in it."""
+    w = (
+        "OVER (PARTITION BY orchestration_instance_id, status = 'Completed' "
+        "ORDER BY end_date, start_date, name, id)"
+    )
+    done = "CASE WHEN status = 'Completed' THEN {} END"
+    return (
+        f"SELECT *, {done.format('lag(name) ' + w)} AS previous_step_name, "
+        f"{done.format('lag(end_date) ' + w)} AS previous_end_date, "
+        f"{done.format('lead(end_date) ' + w)} AS next_end_date FROM {source}"
+    )
+
+
 # Step runs: every step of a stage that started is listed (NotStarted until it starts);
 # each step run the new rows touch or plan is merged with its stored row.
 _STEP_MERGE = (
     "planned AS (SELECT s.stage_instance_id || '-' || d.step_position AS id, s.instance_id, "
-    "    s.stage_instance_id, s.orchestration_name, s.stage_name, d.step_name, d.step_label, "
-    "    d.step_type, s.source "
+    "    s.stage_instance_id, s.orchestration_name, s.orchestration_version, s.stage_name, "
+    "    d.step_name, d.step_label, d.step_type, s.source "
     "  FROM tail s JOIN definition_steps d ON d.orchestration_name = s.orchestration_name "
     "  AND d.orchestration_version = s.orchestration_version AND d.stage_name = s.stage_name "
     "  WHERE s.kind = 'StartStage'), "
@@ -420,6 +443,8 @@ _STEP_MERGE = (
     "      AS stage_instance_id, "
     "  coalesce(o.orchestration_name, p.orchestration_name, t.orchestration_name) "
     "      AS orchestration_name, "
+    "  coalesce(o.orchestration_version, p.orchestration_version, t.orchestration_version) "
+    "      AS orchestration_version, "
     "  coalesce(o.orchestration_stage_name, p.stage_name, t.orchestration_stage_name) "
     "      AS orchestration_stage_name, "
     "  coalesce(o.name, p.step_name, t.name) AS name, "
@@ -432,7 +457,15 @@ _STEP_MERGE = (
     "  coalesce(t.outputs, o.outputs) AS outputs, "
     "  coalesce(o.source, p.source, t.source) AS source "
     "  FROM ids LEFT JOIN t ON t.id = ids.id LEFT JOIN planned p ON p.id = ids.id "
-    "  LEFT JOIN step_runs_open o ON o.id = ids.id)"
+    "  LEFT JOIN step_runs_open o ON o.id = ids.id), "
+    # With the untouched open step runs of the same runs: a step that completes changes
+    # its neighbours' previous/next, so each touched run's order is computed whole.
+    "whole AS (SELECT * FROM m UNION ALL BY NAME "
+    "  SELECT o.* EXCLUDE (duration, previous_step_name, previous_end_date, next_end_date) "
+    "  FROM step_runs_open o "
+    "  WHERE o.orchestration_instance_id IN (SELECT orchestration_instance_id FROM m) "
+    "  AND o.id NOT IN (SELECT id FROM m)), "
+    f"ordered AS ({step_order('whole')})"
 )
 
 
@@ -441,7 +474,7 @@ def _folded(e: Entity) -> str:
     old = "records" if e is _RECORDS else f"{e.name}_open"
     t = f"t AS ({_tail_select(e)})"
     if e is _STEP_RUNS:
-        return f"WITH {t}, {_STEP_MERGE} {_final_select(e, 'm')}"
+        return f"WITH {t}, {_STEP_MERGE} {_final_select(e, 'ordered')}"
     m = f"m AS ({_merged_select(e, old)})"
     if e is _STAGE_RUNS:
         return f"WITH {t}, {m}, ordered AS ({_STAGE_ORDER}) {_final_select(e, 'ordered')}"

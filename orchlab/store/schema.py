@@ -9,11 +9,11 @@ so imported and native history share them. docs/schema.md lists every table and 
 
 from __future__ import annotations
 
-from orchlab.store.materialize import table_ddl, view_ddl
+from orchlab.store.materialize import ENTITIES, step_order, table_ddl, view_ddl
 
 __all__ = ["SCHEMA_VERSION", "TABLES", "PUBLIC", "DDL", "LOG_COLUMNS", "MIGRATIONS"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 LOG_COLUMNS = """
         seq BIGINT NOT NULL, timestamp TIMESTAMP NOT NULL, kind VARCHAR NOT NULL,
@@ -80,5 +80,34 @@ def _v1_to_v2() -> list[str]:
     ]
 
 
+_V3_STEP_COLUMNS = {"orchestration_version", "previous_step_name", "previous_end_date"}
+_V3_STEP_COLUMNS |= {"next_end_date"}
+
+
+def _v2_to_v3() -> list[str]:
+    """2 -> 3: step runs get their run's orchestration_version and their previous and next
+    completed step (what directly-follows and first/last questions read without a window).
+
+    Each half is rebuilt in one pass (the new columns in their place); a run's step runs
+    are all in one half, so the order is computed within it.
+    """
+    steps = next(e for e in ENTITIES if e.name == "step_runs")
+    out = ["DROP VIEW IF EXISTS step_runs"]
+    for half in ("open", "closed"):
+        table = f"step_runs_{half}"
+        kept = ", ".join(f's."{c.name}"' for c in steps.cols if c.name not in _V3_STEP_COLUMNS)
+        versioned = (
+            f"SELECT {kept}, r.orchestration_version FROM {table} s "
+            "LEFT JOIN runs r ON r.id = s.orchestration_instance_id"
+        )
+        cols = ", ".join(f'"{c.name}"' for c in steps.cols)
+        out += [
+            f"CREATE TABLE {table}_v3 AS SELECT {cols} FROM ({step_order(f'({versioned})')})",
+            f"DROP TABLE {table}",
+            f"ALTER TABLE {table}_v3 RENAME TO {table}",
+        ]
+    return out + view_ddl()
+
+
 # from_version -> the statements upgrading a history file from it to from_version + 1.
-MIGRATIONS = {1: _v1_to_v2}
+MIGRATIONS = {1: _v1_to_v2, 2: _v2_to_v3}

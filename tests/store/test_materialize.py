@@ -157,3 +157,61 @@ def test_one_run_is_read_without_the_rest_of_the_log(tmp_path: Path, clock) -> N
         [rows[0].seq, rows[-1].seq, run_id],
     ).fetchall()
     assert "seq" in str(plan)  # the seq range is pushed into the scan (zone maps skip the rest)
+
+
+def test_a_version_2_file_is_upgraded_when_opened(tmp_path: Path, clock) -> None:
+    path = tmp_path / "v2.duckdb"
+    source = _busy_history(path, clock, 8, 120, 0.3)
+    source.store.refresh()
+    expected = _everything(source.store)
+    assert any(r for r in expected["step_runs"] if r is not None)
+    source.store.close()
+    # What a version-2 file held: step runs without the four columns version 3 added.
+    con = duckdb.connect(str(path))
+    con.execute("DROP VIEW step_runs")
+    added = ("orchestration_version", "previous_step_name", "previous_end_date", "next_end_date")
+    for half in ("open", "closed"):
+        for column in added:
+            con.execute(f"ALTER TABLE step_runs_{half} DROP COLUMN {column}")
+    kept = [r[0] for r in con.execute("DESCRIBE step_runs_open").fetchall()]
+    con.execute(
+        f"CREATE VIEW step_runs AS SELECT {', '.join(kept)} FROM step_runs_open "
+        f"UNION ALL SELECT {', '.join(kept)} FROM step_runs_closed"
+    )
+    con.execute("UPDATE orchlab_meta SET value = '2' WHERE key = 'schema_version'")
+    con.close()
+
+    upgraded = HistoryStore(path)
+    assert upgraded.execute("SELECT value FROM orchlab_meta WHERE key = 'schema_version'") == [
+        (str(SCHEMA_VERSION),)
+    ]
+    assert _everything(upgraded) == expected
+    upgraded.rebuild()  # and the upgraded tables are what a fold of the log gives
+    assert _everything(upgraded) == expected
+    upgraded.close()
+
+
+def test_each_completed_step_knows_the_previous_and_next_one(tmp_path: Path, clock) -> None:
+    engine = _busy_history(tmp_path / "h.duckdb", clock, 9, 150, 0.3)
+    store = engine.store
+    store.refresh()
+    by_run: dict[str, list[tuple[Any, ...]]] = {}
+    for row in store.execute(
+        "SELECT orchestration_instance_id, end_date, start_date, name, id, previous_step_name, "
+        "previous_end_date, next_end_date, status, orchestration_version FROM step_runs"
+    ):
+        by_run.setdefault(row[0], []).append(row)
+    versions = dict(store.execute("SELECT id, orchestration_version FROM runs"))
+    chains = 0
+    for run, rows in by_run.items():
+        assert {r[9] for r in rows} == {versions[run]}
+        done = sorted((r for r in rows if r[8] == "Completed"), key=lambda r: r[1:5])
+        for i, r in enumerate(done):
+            before = done[i - 1] if i else None
+            after = done[i + 1] if i + 1 < len(done) else None
+            assert r[5] == (before[3] if before else None)
+            assert r[6] == (before[1] if before else None)
+            assert r[7] == (after[1] if after else None)
+        chains += len(done) > 2
+        assert all(r[5:8] == (None, None, None) for r in rows if r[8] != "Completed")
+    assert chains > 5
