@@ -43,6 +43,7 @@ PER_RUN: dict[str, tuple[str, str]] = {
     "step_runs": ("orchestration_instance_id", "start_date"),
     "work_items": ("orchestration_instance_id", "created_date"),
     "decision_outcomes": ("orchestration_instance_id", "timestamp"),
+    "run_path": ("orchestration_instance_id", "timestamp"),
     "outbox": ("orchestration_instance_id", "timestamp"),
 }
 # Tables without a run column, written whole.
@@ -51,6 +52,7 @@ SMALL = ("records", "definitions", "definition_steps", "users", "directory_group
 # read, never imported (the imported log rows give them again).
 DERIVED = frozenset(
     {"runs", "stage_runs", "step_runs", "work_items", "decision_outcomes", "outbox", "records"}
+    | {"run_path"}
 )
 _KEYS = {  # what identifies a row of a small table, so import adds only what is missing
     "definitions": ("name", "version"),

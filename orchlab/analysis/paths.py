@@ -1,20 +1,19 @@
 """Paths: the way runs go through an orchestration, decision outcomes, fault paths, rework.
 
-The order in which a run entered its elements, and which decision a `TakeOutcome` row
-is about, are not in the current-state tables: they are read from the `log`, filtered on
-`kind` first. `LOG_FACTS` is the one place that reads a log payload; give those facts real
-columns and only it changes.
+The store keeps each run's path as rows (`run_path`: its start, the stages it entered or
+failed, the decisions it took and how it ended, each with the element before it and how
+often the run had got there) and each decision taken (`decision_outcomes`), folded from the
+log: these questions count those rows, with no window over every run.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from orchlab.analysis._sql import STAGES, STEPS_DONE, Source, quantile, query, seconds, shows_sql
+from orchlab.analysis._sql import STEPS_DONE, Source, quantile, query, seconds, shows_sql
 from orchlab.analysis.filters import Filters
 
 __all__ = [
-    "LOG_FACTS",
     "START",
     "END",
     "transitions",
@@ -28,48 +27,27 @@ __all__ = [
 START = "$Start"  # the element a path begins at (as in orchlab.render.markup)
 END = "$End"  # where a run that completed without an explicit End element went
 
-# Facts of a run's path only a log payload holds: the decision a TakeOutcome row is about
-# and the End element an EndInstance reached (read in log order with the stages entered).
-LOG_FACTS = {
-    "decision": "payload::JSON->>'$.decision'",
-    "end_element": "payload::JSON->>'$.end'",
-}
+# The path rows as of `t`, of the selected runs (joined only when a filter selects runs).
+_PATH = """path AS (
+    SELECT s.orchestration_instance_id AS run_id, s.orchestration_name, s.kind, s.element,
+           s.position, s.previous_element, s.previous_kind, s.entry, s.edge_entry
+    FROM run_path s{sel_join} CROSS JOIN as_of a
+    WHERE s.timestamp <= a.t
+)"""
 
-# A run's path: its start, each stage entered, each decision taken and how it ended, in log
-# order (seq), with FailStage rows to tell fault paths by.
-_ELEMENTS = """elements AS (
-    SELECT l.instance_id AS run_id, sel.orchestration_name, l.seq, l.kind,
-           CASE l.kind WHEN 'StartInstance' THEN '$Start'
-                       WHEN 'StartStage' THEN l.stage_name
-                       WHEN 'FailStage' THEN l.stage_name
-                       WHEN 'TakeOutcome' THEN {decision}
-                       WHEN 'EndInstance' THEN coalesce({end_element}, '$End')
-                       WHEN 'CancelInstance' THEN '$Canceled'
-                       ELSE '$Error' END AS element
-    FROM log l JOIN sel ON sel.run_id = l.instance_id CROSS JOIN as_of a
-    WHERE l.kind IN ('StartInstance', 'StartStage', 'FailStage', 'TakeOutcome', 'EndInstance',
-                     'CancelInstance', 'FailInstance')
-      AND l.timestamp <= a.t
-)""".format(**{k: "l." + v for k, v in LOG_FACTS.items()})
-
+# FailStage rows only mark the way out of a stage as a fault path: they are no element.
 _TRANSITIONS_SQL = """
-, steps_ AS (
-    SELECT run_id, orchestration_name, kind, element,
-           lag(element) OVER (PARTITION BY run_id ORDER BY seq) AS previous,
-           lag(kind) OVER (PARTITION BY run_id ORDER BY seq) AS previous_kind
-    FROM elements
-)
-SELECT orchestration_name, previous AS source, element AS target,
+SELECT orchestration_name, previous_element AS source, element AS target,
        CASE WHEN previous_kind = 'FailStage' THEN 'fault' ELSE 'next' END AS kind,
-       count(*) AS count, count(DISTINCT run_id) AS runs
-FROM steps_
-WHERE previous IS NOT NULL AND kind <> 'FailStage'
+       count(*) AS count, count(CASE WHEN edge_entry = 1 THEN 1 END) AS runs
+FROM path
+WHERE previous_element IS NOT NULL AND kind <> 'FailStage'
 GROUP BY 1, 2, 3, 4
 ORDER BY 1, count DESC, 2, 3
 """
 
 
-@shows_sql(_ELEMENTS, _TRANSITIONS_SQL)
+@shows_sql(_PATH, _TRANSITIONS_SQL)
 def transitions(source: Source, filters: Filters | None = None) -> pd.DataFrame:
     """How often runs went from one element to the next: the counts on a diagram's edges.
 
@@ -79,7 +57,7 @@ def transitions(source: Source, filters: Filters | None = None) -> pd.DataFrame:
     loops show as edges back to an earlier stage. Columns: orchestration_name, source,
     target, kind, count (times taken) and runs (distinct runs that took it).
     """
-    return query(source, _TRANSITIONS_SQL, filters, ctes=(_ELEMENTS,))
+    return query(source, _TRANSITIONS_SQL, filters, ctes=(_PATH,))
 
 
 # The store keeps each TakeOutcome row's facts as columns (decision_outcomes): read without
@@ -111,16 +89,18 @@ def outcomes(source: Source, filters: Filters | None = None) -> pd.DataFrame:
 
 _FAULTS_SQL = """
 , failed AS (
-    SELECT orchestration_name, stage_name, count(*) AS failed, count(DISTINCT run_id) AS runs
-    FROM stages WHERE status = 'Error' GROUP BY 1, 2
+    SELECT orchestration_name, element AS stage_name, count(*) AS failed,
+           count(CASE WHEN entry = 1 THEN 1 END) AS runs
+    FROM path WHERE kind = 'FailStage' GROUP BY 1, 2
 ),
 went AS (
-    SELECT orchestration_name, source AS stage_name,
-           CAST(sum(CASE WHEN target <> '$Error' THEN count ELSE 0 END) AS BIGINT) AS recovered,
-           CAST(sum(CASE WHEN target = '$Error' THEN count ELSE 0 END) AS BIGINT) AS run_failed,
-           string_agg(DISTINCT CASE WHEN target <> '$Error' THEN target END, ', ') AS fault_path
-    FROM ({transitions}) AS t
-    WHERE kind = 'fault'
+    SELECT orchestration_name, previous_element AS stage_name,
+           count(CASE WHEN element <> '$Error' THEN 1 END) AS recovered,
+           count(CASE WHEN element = '$Error' THEN 1 END) AS run_failed,
+           string_agg(DISTINCT CASE WHEN element <> '$Error' THEN element END, ', ')
+               AS fault_path
+    FROM path
+    WHERE previous_kind = 'FailStage' AND kind <> 'FailStage'
     GROUP BY 1, 2
 )
 SELECT f.orchestration_name, f.stage_name, f.failed, f.runs,
@@ -132,7 +112,7 @@ ORDER BY f.orchestration_name, f.failed DESC, f.stage_name
 """
 
 
-@shows_sql(_FAULTS_SQL)
+@shows_sql(_PATH, _FAULTS_SQL)
 def fault_paths(source: Source, filters: Filters | None = None) -> pd.DataFrame:
     """Stages that failed, and what their runs did next: a fault path, or the run failed.
 
@@ -140,29 +120,22 @@ def fault_paths(source: Source, filters: Filters | None = None) -> pd.DataFrame:
     recovered (times the fault path was taken), run_failed (times the run went to Error),
     fault_path (where the fault path led).
     """
-    inner = _TRANSITIONS_SQL.strip().removeprefix(",").strip()
-    inner = inner.replace("ORDER BY 1, count DESC, 2, 3", "")
-    # The transitions' own CTE is a WITH inside the subquery, on the same `elements`.
-    inner = "WITH " + inner
-    sql = _FAULTS_SQL.format(transitions=inner)
-    return query(source, sql, filters, ctes=(STAGES, _ELEMENTS))
+    return query(source, _FAULTS_SQL, filters, ctes=(_PATH,))
 
 
+# entry is the how-many-th time the run entered the stage: no grouping by run.
 _REWORK_SQL = """
-, entries AS (
-    SELECT orchestration_name, stage_name, run_id, count(*) AS n, min(position) AS position
-    FROM stages GROUP BY 1, 2, 3
-)
-SELECT orchestration_name, stage_name, count(*) AS runs, CAST(sum(n) AS BIGINT) AS entries,
-       count(CASE WHEN n > 1 THEN 1 END) AS runs_reworked,
-       CAST(sum(n) - count(*) AS BIGINT) AS rework, max(n) AS most_entries
-FROM entries
+SELECT orchestration_name, element AS stage_name,
+       count(CASE WHEN entry = 1 THEN 1 END) AS runs, count(*) AS entries,
+       count(CASE WHEN entry = 2 THEN 1 END) AS runs_reworked,
+       count(*) - count(CASE WHEN entry = 1 THEN 1 END) AS rework, max(entry) AS most_entries
+FROM path WHERE kind = 'StartStage'
 GROUP BY 1, 2
 ORDER BY 1, min(position), 2
 """
 
 
-@shows_sql(_REWORK_SQL)
+@shows_sql(_PATH, _REWORK_SQL)
 def rework(source: Source, filters: Filters | None = None) -> pd.DataFrame:
     """Rework: stages entered more than once by the same run (Go To loops, fault retries).
 
@@ -170,7 +143,7 @@ def rework(source: Source, filters: Filters | None = None) -> pd.DataFrame:
     runs_reworked (entered it twice or more), rework (entries beyond the first per run)
     and most_entries (by one run).
     """
-    return query(source, _REWORK_SQL, filters, ctes=(STAGES,))
+    return query(source, _REWORK_SQL, filters, ctes=(_PATH,))
 
 
 # Both read the run's previous and next completed step that the store keeps on each step

@@ -44,7 +44,15 @@ __all__ = [
 
 # The tables of the Parquet export (orchlab.analysis.export) the analyses read, registered
 # as temp views of these names.
-TABLES = ("log", "runs", "stage_runs", "step_runs", "work_items", "decision_outcomes")
+TABLES = (
+    "log",
+    "runs",
+    "stage_runs",
+    "step_runs",
+    "work_items",
+    "decision_outcomes",
+    "run_path",
+)
 _PARTS = ("orchestration", "month")  # the export's partition columns: not table columns
 
 

@@ -30,7 +30,17 @@ from dataclasses import dataclass
 
 import duckdb
 
-__all__ = ["ENTITIES", "Entity", "CLOSED", "refresh", "table_ddl", "view_ddl"]
+__all__ = [
+    "ENTITIES",
+    "Entity",
+    "CLOSED",
+    "RUN_PATH",
+    "path_rows",
+    "step_order",
+    "refresh",
+    "table_ddl",
+    "view_ddl",
+]
 
 CLOSED = "('Completed', 'Canceled')"  # run statuses after which nothing changes
 _RUN_KINDS = (
@@ -325,6 +335,57 @@ APPENDED: dict[str, tuple[str, str]] = {
 }
 
 
+# A run's path: its start, each stage it entered or failed, each decision taken and how it
+# ended, in log order; each row with the element before it and how often the run had got
+# there, so transitions, fault paths and rework count rows instead of sorting every run's
+# rows in a window (measured at 1M runs: 9 s of window, against a few tenths).
+_PATH_KINDS = (
+    "('StartInstance', 'StartStage', 'FailStage', 'TakeOutcome', 'EndInstance', "
+    "'CancelInstance', 'FailInstance')"
+)
+RUN_PATH = (
+    "seq BIGINT, timestamp TIMESTAMP, orchestration_instance_id VARCHAR, "
+    "orchestration_name VARCHAR, kind VARCHAR, element VARCHAR, position INTEGER, "
+    "previous_element VARCHAR, previous_kind VARCHAR, entry BIGINT, edge_entry BIGINT, "
+    "source VARCHAR"
+)
+
+
+def path_rows(rows: str, keep: str) -> str:
+    """run_path rows of the log rows `rows` (which hold every row of each run in them),
+    those where `keep`. entry: the how-many-th time the run reached this element (by
+    kind); edge_entry: the how-many-th time it went this way (from previous_element, by a
+    fault path or not)."""
+    element = (
+        "CASE kind WHEN 'StartInstance' THEN '$Start' WHEN 'StartStage' THEN stage_name "
+        "WHEN 'FailStage' THEN stage_name WHEN 'TakeOutcome' THEN payload::JSON->>'$.decision' "
+        "WHEN 'EndInstance' THEN coalesce(payload::JSON->>'$.end', '$End') "
+        "WHEN 'CancelInstance' THEN '$Canceled' ELSE '$Error' END"
+    )
+    position = "CASE WHEN kind = 'StartStage' THEN (payload::JSON->>'$.position')::INTEGER END"
+    elements = (
+        f"SELECT seq, timestamp, instance_id, orchestration_name, kind, {element} AS element, "
+        f"{position} AS position, source FROM {rows} "
+        f"WHERE kind IN {_PATH_KINDS} AND instance_id IS NOT NULL"
+    )
+    w = "OVER (PARTITION BY instance_id ORDER BY seq)"
+    led = (
+        f"SELECT *, lag(element) {w} AS previous_element, lag(kind) {w} AS previous_kind "
+        f"FROM ({elements})"
+    )
+    counted = (
+        "SELECT *, row_number() OVER (PARTITION BY instance_id, kind, element ORDER BY seq) "
+        "AS entry, row_number() OVER (PARTITION BY instance_id, previous_element, element, "
+        "kind, previous_kind = 'FailStage' ORDER BY seq) AS edge_entry "
+        f"FROM ({led})"
+    )
+    return (
+        "SELECT seq, timestamp, instance_id, orchestration_name, kind, element, position, "
+        "previous_element, previous_kind, entry, edge_entry, source "
+        f"FROM ({counted}) WHERE {keep}"
+    )
+
+
 def _columns(entity: Entity) -> str:
     return ", ".join(f'"{c.name}" {c.type}' for c in entity.cols)
 
@@ -336,6 +397,7 @@ def table_ddl() -> list[str]:
         for half in ("open", "closed"):
             out.append(f"CREATE TABLE IF NOT EXISTS {e.name}_{half} ({_columns(e)})")
     out.append(f"CREATE TABLE IF NOT EXISTS records ({_columns(_RECORDS)})")
+    out.append(f"CREATE TABLE IF NOT EXISTS run_path ({RUN_PATH})")
     for name, (cols, _) in APPENDED.items():
         out.append(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
     out.append(
@@ -515,6 +577,15 @@ def refresh(con: duckdb.DuckDBPyConnection, done: int, upto: int) -> None:
         run(f"INSERT INTO runs_open SELECT * FROM f_runs WHERE {still_open}")
         if closed:
             run(f"INSERT INTO runs_closed SELECT * FROM f_runs WHERE status IN {CLOSED}")
+        if kinds & _PATH_ROW_KINDS:
+            # The tail's path rows after the earlier ones of their runs (in log_open while
+            # open: the tail is not in it yet).
+            touched = f"SELECT instance_id FROM tail WHERE kind IN {_PATH_KINDS}"
+            rows = (
+                "(SELECT * FROM tail UNION ALL SELECT * FROM log_open "
+                f"WHERE instance_id IN ({touched}))"
+            )
+            run(f"INSERT INTO run_path {path_rows(rows, f'seq > {int(done)}')}")
         for e, affected in (
             (_STAGE_RUNS, _STAGE_ROW_KINDS),
             (_STEP_RUNS, _STEP_ROW_KINDS),
@@ -558,6 +629,9 @@ _STAGE_ROW_KINDS = {"StartStage", "EndStage", "DiscontinueStage", "FailStage"} |
 } | {"SuspendInstance", "ResumeInstance", "CancelInstance"}  # fmt: skip
 _STEP_ROW_KINDS = {"StartStage", "StartStep", "EndStep", "FailStep", "DiscontinueStep"}
 _ITEM_ROW_KINDS = {"StartWorkItem", "EndWorkItem", "ReassignWorkItem"}
+_PATH_ROW_KINDS = {"StartInstance", "StartStage", "FailStage", "TakeOutcome", "EndInstance"} | {
+    "CancelInstance", "FailInstance"
+}  # fmt: skip
 _RUN_ROW_KINDS = (
     {"StartInstance", "EndInstance", "CancelInstance", "FailInstance", "SuspendInstance"}
     | {"ResumeInstance", "TakeOutcome", "PublishEvent"}

@@ -9,7 +9,7 @@ so imported and native history share them. docs/schema.md lists every table and 
 
 from __future__ import annotations
 
-from orchlab.store.materialize import ENTITIES, step_order, table_ddl, view_ddl
+from orchlab.store.materialize import ENTITIES, RUN_PATH, path_rows, step_order, table_ddl, view_ddl
 
 __all__ = ["SCHEMA_VERSION", "TABLES", "PUBLIC", "DDL", "LOG_COLUMNS", "MIGRATIONS"]
 
@@ -53,6 +53,7 @@ PUBLIC = (
     "records",
     "outbox",
     "decision_outcomes",
+    "run_path",
 )
 
 
@@ -86,10 +87,12 @@ _V3_STEP_COLUMNS |= {"next_end_date"}
 
 def _v2_to_v3() -> list[str]:
     """2 -> 3: step runs get their run's orchestration_version and their previous and next
-    completed step (what directly-follows and first/last questions read without a window).
+    completed step (what directly-follows and first/last questions read without a window),
+    and the runs' paths get a table (`run_path`).
 
     Each half is rebuilt in one pass (the new columns in their place); a run's step runs
-    are all in one half, so the order is computed within it.
+    are all in one half, so the order is computed within it. `run_path` is filled from the
+    log rows folded so far; later ones are folded as usual.
     """
     steps = next(e for e in ENTITIES if e.name == "step_runs")
     out = ["DROP VIEW IF EXISTS step_runs"]
@@ -106,6 +109,15 @@ def _v2_to_v3() -> list[str]:
             f"DROP TABLE {table}",
             f"ALTER TABLE {table}_v3 RENAME TO {table}",
         ]
+    folded = (
+        "(SELECT * FROM log WHERE seq <= (SELECT CAST(value AS BIGINT) FROM orchlab_meta "
+        "WHERE key = 'materialized_seq'))"
+    )
+    out += [
+        "DROP TABLE IF EXISTS run_path",  # from 1 it is there, empty: nothing was folded
+        f"CREATE TABLE run_path ({RUN_PATH})",
+        f"INSERT INTO run_path {path_rows(folded, 'TRUE')}",
+    ]
     return out + view_ddl()
 
 

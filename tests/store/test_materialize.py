@@ -166,8 +166,9 @@ def test_a_version_2_file_is_upgraded_when_opened(tmp_path: Path, clock) -> None
     expected = _everything(source.store)
     assert any(r for r in expected["step_runs"] if r is not None)
     source.store.close()
-    # What a version-2 file held: step runs without the four columns version 3 added.
+    # What a version-2 file held: no run_path, step runs without the four columns of 3.
     con = duckdb.connect(str(path))
+    con.execute("DROP TABLE run_path")
     con.execute("DROP VIEW step_runs")
     added = ("orchestration_version", "previous_step_name", "previous_end_date", "next_end_date")
     for half in ("open", "closed"):
