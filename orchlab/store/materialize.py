@@ -37,6 +37,8 @@ __all__ = [
     "RUN_PATH",
     "path_rows",
     "step_order",
+    "stage_split",
+    "covered",
     "refresh",
     "table_ddl",
     "view_ddl",
@@ -168,8 +170,12 @@ _STAGE_RUNS = Entity(
             "('EndStage', 'DiscontinueStage', 'FailStage', 'CancelInstance'))",
             "last",
         ),
-        _c("sequence", "INTEGER", "sequence", "derived"),  # computed in `_merge_stage_order`
+        _c("sequence", "INTEGER", "sequence", "derived"),  # computed in `_STAGE_ORDER`
         _c("duration", "DOUBLE", "date_diff('second', start_date, end_date)", "derived"),
+        # Of an ended stage run (`_split_stages`): seconds while a step ran, and while an
+        # interactive one did (a person was awaited). Null while it runs.
+        _c("busy_seconds", "DOUBLE", "CAST(NULL AS DOUBLE)", "derived"),
+        _c("person_seconds", "DOUBLE", "CAST(NULL AS DOUBLE)", "derived"),
         _c("source", "VARCHAR", "any_value(source)"),
         _c("first_seq", "BIGINT", "min(seq)"),
     ),
@@ -586,13 +592,15 @@ def refresh(con: duckdb.DuckDBPyConnection, done: int, upto: int) -> None:
                 f"WHERE instance_id IN ({touched}))"
             )
             run(f"INSERT INTO run_path {path_rows(rows, f'seq > {int(done)}')}")
-        for e, affected in (
-            (_STAGE_RUNS, _STAGE_ROW_KINDS),
-            (_STEP_RUNS, _STEP_ROW_KINDS),
-            (_WORK_ITEMS, _ITEM_ROW_KINDS),
-        ):
-            if kinds & affected:
-                fold(e)
+        parts = (_STAGE_RUNS, _STEP_RUNS, _WORK_ITEMS)
+        affected = (_STAGE_ROW_KINDS, _STEP_ROW_KINDS, _ITEM_ROW_KINDS)
+        folded = [e for e, kinds_of in zip(parts, affected, strict=True) if kinds & kinds_of]
+        for e in folded:
+            fold(e)
+        if _STAGE_RUNS in folded:  # before anything moves: the stages' steps are all open
+            _split_stages(con, _STEP_RUNS in folded)
+        for e in parts:
+            if e in folded:
                 _store_folded(con, e, closed)
             elif closed:
                 _close_untouched(con, e)
@@ -639,6 +647,62 @@ _RUN_ROW_KINDS = (
     | _STEP_ROW_KINDS
     | _ITEM_ROW_KINDS
 )
+
+
+def stage_split(stages: str, steps: str) -> str:
+    """busy and person seconds of each stage run in `stages` (id, start_date, end_date: ended
+    ones), from its step runs in `steps`: the union of the steps' intervals, clipped to the
+    stage's, over all steps (busy) and over interactive ones (person). An engine call's rows
+    share one time, so a step ended in the call that ended its stage ends with it, whether
+    or not its row was folded yet."""
+    spans = (
+        "SELECT p.stage_instance_id, greatest(p.start_date, st.start_date) AS start_date, "
+        "least(coalesce(p.end_date, st.end_date), st.end_date) AS end_date, g.grp "
+        f"FROM {steps} p JOIN {stages} st ON st.id = p.stage_instance_id "
+        "JOIN (SELECT 'busy' AS grp UNION ALL SELECT 'person') g "
+        "ON g.grp = 'busy' OR p.step_type = 'InteractiveStep' "
+        "WHERE p.start_date IS NOT NULL AND p.start_date <= st.end_date"
+    )
+    return covered(spans)
+
+
+def covered(spans: str) -> str:
+    """Per stage run of `spans` (stage_instance_id, start_date, end_date, grp): the seconds
+    covered by its spans of each grp ('busy', 'person'): a union of intervals ("islands":
+    sorted by start, a new island starts where a span starts after all earlier ones end)."""
+    w = "PARTITION BY stage_instance_id, grp ORDER BY start_date, end_date"
+    marked = (
+        f"SELECT *, CASE WHEN start_date <= max(end_date) OVER ({w} ROWS BETWEEN UNBOUNDED "
+        f"PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1 END AS new_island FROM ({spans}) AS s"
+    )
+    islands = f"SELECT *, sum(new_island) OVER ({w} ROWS UNBOUNDED PRECEDING) AS island " + (
+        f"FROM ({marked}) AS m"
+    )
+    secs = "date_diff('millisecond', min(start_date), max(end_date)) / 1000.0"
+    return (
+        "SELECT stage_instance_id, sum(CASE WHEN grp = 'busy' THEN secs ELSE 0 END) AS busy, "
+        "sum(CASE WHEN grp = 'person' THEN secs ELSE 0 END) AS person "
+        f"FROM (SELECT stage_instance_id, grp, island, {secs} AS secs FROM ({islands}) AS i "
+        "GROUP BY stage_instance_id, grp, island) AS c GROUP BY stage_instance_id"
+    )
+
+
+def _split_stages(con: duckdb.DuckDBPyConnection, steps_folded: bool) -> None:
+    """busy/person seconds of the folded stage runs that have ended (0 without steps)."""
+    steps = "step_runs_open"
+    if steps_folded:
+        steps = (
+            "(SELECT * FROM f_step_runs UNION ALL SELECT * FROM step_runs_open "
+            "WHERE id NOT IN (SELECT id FROM f_step_runs))"
+        )
+    ended = "(SELECT id, start_date, end_date FROM f_stage_runs WHERE end_date IS NOT NULL)"
+    con.execute(
+        "UPDATE f_stage_runs SET busy_seconds = coalesce(x.busy, 0), "
+        "person_seconds = coalesce(x.person, 0) "
+        f"FROM (SELECT e.id, c.busy, c.person FROM {ended} e "
+        f"LEFT JOIN ({stage_split(ended, steps)}) c ON c.stage_instance_id = e.id) x "
+        "WHERE f_stage_runs.id = x.id"
+    )
 
 
 def _store_folded(con: duckdb.DuckDBPyConnection, e: Entity, closed: bool) -> None:

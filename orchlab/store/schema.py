@@ -9,7 +9,15 @@ so imported and native history share them. docs/schema.md lists every table and 
 
 from __future__ import annotations
 
-from orchlab.store.materialize import ENTITIES, RUN_PATH, path_rows, step_order, table_ddl, view_ddl
+from orchlab.store.materialize import (
+    ENTITIES,
+    RUN_PATH,
+    path_rows,
+    stage_split,
+    step_order,
+    table_ddl,
+    view_ddl,
+)
 
 __all__ = ["SCHEMA_VERSION", "TABLES", "PUBLIC", "DDL", "LOG_COLUMNS", "MIGRATIONS"]
 
@@ -85,6 +93,37 @@ _V3_STEP_COLUMNS = {"orchestration_version", "previous_step_name", "previous_end
 _V3_STEP_COLUMNS |= {"next_end_date"}
 
 
+def _stage_split_v3() -> list[str]:
+    """Ended stage runs get their busy and person seconds, from their step runs."""
+    stages = next(e for e in ENTITIES if e.name == "stage_runs")
+    ended = " UNION ALL ".join(
+        f"SELECT id, start_date, end_date FROM stage_runs_{h} WHERE end_date IS NOT NULL"
+        for h in ("open", "closed")
+    )
+    steps = " UNION ALL ".join(
+        f"SELECT stage_instance_id, start_date, end_date, step_type FROM step_runs_{h}"
+        for h in ("open", "closed")
+    )
+    split = {
+        "busy_seconds": "CASE WHEN s.end_date IS NOT NULL THEN coalesce(c.busy, 0) END",
+        "person_seconds": "CASE WHEN s.end_date IS NOT NULL THEN coalesce(c.person, 0) END",
+    }
+    out = [
+        "DROP VIEW IF EXISTS stage_runs",
+        f"CREATE TEMP TABLE v3_split AS {stage_split(f'({ended})', f'({steps})')}",
+    ]
+    cols = ", ".join(f'{split.get(c.name, f"s.{c.name}")} AS "{c.name}"' for c in stages.cols)
+    for half in ("open", "closed"):
+        table = f"stage_runs_{half}"
+        out += [
+            f"CREATE TABLE {table}_v3 AS SELECT {cols} FROM {table} s "
+            "LEFT JOIN v3_split c ON c.stage_instance_id = s.id",
+            f"DROP TABLE {table}",
+            f"ALTER TABLE {table}_v3 RENAME TO {table}",
+        ]
+    return [*out, "DROP TABLE v3_split"]
+
+
 def _v2_to_v3() -> list[str]:
     """2 -> 3: step runs get their run's orchestration_version and their previous and next
     completed step (what directly-follows and first/last questions read without a window),
@@ -94,8 +133,9 @@ def _v2_to_v3() -> list[str]:
     are all in one half, so the order is computed within it. `run_path` is filled from the
     log rows folded so far; later ones are folded as usual.
     """
+    out = _stage_split_v3()
     steps = next(e for e in ENTITIES if e.name == "step_runs")
-    out = ["DROP VIEW IF EXISTS step_runs"]
+    out += ["DROP VIEW IF EXISTS step_runs"]
     for half in ("open", "closed"):
         table = f"step_runs_{half}"
         kept = ", ".join(f's."{c.name}"' for c in steps.cols if c.name not in _V3_STEP_COLUMNS)

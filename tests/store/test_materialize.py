@@ -166,9 +166,19 @@ def test_a_version_2_file_is_upgraded_when_opened(tmp_path: Path, clock) -> None
     expected = _everything(source.store)
     assert any(r for r in expected["step_runs"] if r is not None)
     source.store.close()
-    # What a version-2 file held: no run_path, step runs without the four columns of 3.
+    # What a version-2 file held: no run_path, stage and step runs without the columns of 3.
     con = duckdb.connect(str(path))
     con.execute("DROP TABLE run_path")
+    con.execute("DROP VIEW stage_runs")
+    for half in ("open", "closed"):
+        for column in ("busy_seconds", "person_seconds"):
+            con.execute(f"ALTER TABLE stage_runs_{half} DROP COLUMN {column}")
+    staged = [r[0] for r in con.execute("DESCRIBE stage_runs_open").fetchall()]
+    staged.remove("first_seq")
+    con.execute(
+        f"CREATE VIEW stage_runs AS SELECT {', '.join(staged)} FROM stage_runs_open "
+        f"UNION ALL SELECT {', '.join(staged)} FROM stage_runs_closed"
+    )
     con.execute("DROP VIEW step_runs")
     added = ("orchestration_version", "previous_step_name", "previous_end_date", "next_end_date")
     for half in ("open", "closed"):
