@@ -65,6 +65,15 @@ def main() -> None:
         "throughput per week": lambda: oa.throughput(store),
         "bottlenecks (stages)": lambda: oa.bottlenecks(store),
         "decision outcomes": lambda: oa.outcomes(store),
+        "transitions (paths)": lambda: oa.transitions(store),
+        "fault paths": lambda: oa.fault_paths(store),
+        "rework": lambda: oa.rework(store),
+        "person vs automated": lambda: oa.time_split(store),
+        "work item p50/p90": lambda: oa.cycle_times(store, level="work_item"),
+        "stage times per week": lambda: oa.cycle_times(store, level="stage", period="week"),
+        "one orchestration's DFG": lambda: oa.directly_follows(
+            store, Filters(orchestration="Case_Escalation")
+        ),
     }
     for name, fn in questions.items():
         print(f"{name:28s} {median_time(fn, r):7.3f} s")
