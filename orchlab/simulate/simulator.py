@@ -30,6 +30,7 @@ __all__ = ["Simulator", "SimulationReport", "ADMIN"]
 
 ADMIN = "sim_admin"  # the stand-in admin who reassigns, cancels and resumes
 _HOUR = dt.timedelta(hours=1)
+_DAY = dt.timedelta(days=1)
 # Engine calls per commit: a DuckDB commit costs tens of milliseconds, whatever its size;
 # 8,000 calls hold about 45,000 pending rows (some 30 MB) at a time.
 _BATCH = 8_000
@@ -90,9 +91,13 @@ class Simulator:
         self.seen = engine.state.seq
         self.versions: dict[str, int] = {}  # work item -> assignment version (reassign bumps)
         self.assigned_at: dict[str, dt.datetime] = {}
-        self.slots: dict[str, list[dt.datetime]] = {}  # person -> when each work slot frees
+        # person -> when each work slot frees, as a heap (its earliest first)
+        self.slots: dict[str, list[dt.datetime]] = {}
         self.progressed: dict[str, dt.datetime] = {}  # run -> its last progress
         self.working = scenario.people.working_days
+        # Office hours as offsets from midnight, computed once rather than per answer.
+        self._opens = scenario.people.day_start * _HOUR
+        self._closes = scenario.people.day_end * _HOUR
         self.absent = {
             person: [
                 (self.start + dt.timedelta(days=a), self.start + dt.timedelta(days=b))
@@ -268,8 +273,8 @@ class Simulator:
         for person in candidates:  # the earliest start wins; ties: the first listed
             slots = slots_of.get(person)
             if slots is None:
-                slots = slots_of[person] = [now] * capacity
-            free = min(slots)
+                slots = slots_of[person] = [now] * capacity  # equal values: already a heap
+            free = slots[0]  # a heap: the slot that frees first, without a min() per person
             start = free if free > now else now
             if person in absent:
                 start = self._available(person, start)
@@ -278,8 +283,7 @@ class Simulator:
         person, start = best_person, best_start
         hours = self.scenario.response_for(step or "", assignee).draw(self.people_rng)
         done = self._after_working(start, hours)  # type: ignore[arg-type]
-        slots = slots_of[person]
-        slots[slots.index(min(slots))] = done
+        heapq.heapreplace(slots_of[person], done)  # the earliest slot now frees at `done`
         self.at(done, "answer", (item.id, version, person))
 
     def _available(self, person: str, when: dt.datetime) -> dt.datetime:
@@ -304,21 +308,21 @@ class Simulator:
         """`start` plus `hours` of working time (off-hours and days off do not count)."""
         if self.working is None:
             return start + hours * _HOUR
-        people = self.scenario.people
+        working, to_open, to_close = self.working, self._opens, self._closes
         t, left = start, hours
         for _ in range(10_000):  # a bound: ~27 years of working days
             day_open = t.replace(hour=0, minute=0, second=0, microsecond=0)
-            opens = day_open + people.day_start * _HOUR
-            closes = day_open + people.day_end * _HOUR
-            if t.weekday() not in self.working or t >= closes:
-                t = day_open + dt.timedelta(days=1) + people.day_start * _HOUR
+            opens = day_open + to_open
+            closes = day_open + to_close
+            if t.weekday() not in working or t >= closes:
+                t = day_open + _DAY + to_open
                 continue
             t = max(t, opens)
             room = (closes - t).total_seconds() / 3600
             if left <= room:
                 return t + left * _HOUR
             left -= room
-            t = day_open + dt.timedelta(days=1) + people.day_start * _HOUR
+            t = day_open + _DAY + to_open
         return t
 
     def _present(self, person: str, when: dt.datetime) -> bool:
