@@ -111,14 +111,20 @@ class Service(ThreadingHTTPServer):
 
 
 def build_demo(path: Path, work_guide_url: str | None = None) -> dict[str, int]:
-    """Write the demo history (people, the four examples, three weeks of runs) ending now."""
+    """Write the demo history (people, the four examples, three weeks of runs): the same as
+    `orchlab demo` writes, moved to start on the Monday 08:00 three to four weeks ago, so it
+    ends in the past week whatever today is."""
     from orchlab.engine.clock import VirtualClock
     from orchlab.engine.engine import Engine
     from orchlab.simulate.demo import deploy_examples, populate, setup_directory
     from orchlab.store.history import HistoryStore
 
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-    clock = VirtualClock(now - dt.timedelta(days=21))
+    # Aligned as the scenario's own start is (a Monday, 08:00): started at any other time,
+    # the same seed gives another history (office hours fall elsewhere), different each day.
+    first = (now - dt.timedelta(days=21)).date()
+    monday = first - dt.timedelta(days=first.weekday())
+    clock = VirtualClock(dt.datetime.combine(monday, dt.time(8, 0)))
     partial = path.with_name(path.name + ".partial")  # never leave half a history behind
     partial.unlink(missing_ok=True)
     engine = Engine(HistoryStore(partial), clock=clock, work_guide_url=work_guide_url)
