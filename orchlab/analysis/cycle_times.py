@@ -7,10 +7,12 @@ always a duration that occurred.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
 from orchlab.analysis._sql import (
+    _QUANTILES,
     ITEMS,
     STAGES,
     STATS,
@@ -18,13 +20,15 @@ from orchlab.analysis._sql import (
     STEPS_DONE,
     Source,
     choose,
+    connection,
     milliseconds,
     query,
     seconds,
     shows_sql,
 )
-from orchlab.analysis.filters import Filters
+from orchlab.analysis.filters import Filters, _in
 from orchlab.analysis.throughput import PERIODS
+from orchlab.store.history import HistoryStore
 from orchlab.store.materialize import covered
 
 __all__ = ["cycle_times", "durations", "time_split", "LEVELS"]
@@ -114,7 +118,56 @@ def _sql(level: str, by: Sequence[str], period: str | None) -> tuple[str, tuple[
     return sql, (cte,) if cte else ()
 
 
-@shows_sql(_STATS_SQL, *(f"-- {lvl}: {rows}" for lvl, (_, rows, _, _) in _LEVELS.items()))
+# Steps over all history (no filter but orchestration and version, no as_of): the same
+# numbers from the counts per step and millisecond that the store keeps (`step_durations`),
+# so the cost follows the distinct durations, not the step runs (1M runs: 0.36 s before).
+# A q-quantile is the duration at nearest rank max(1, n - floor(n - n*q)), as quantile_disc.
+_COUNTS_SQL = """
+SELECT {keys}, CAST(sum(n) AS BIGINT) AS count,
+       CAST(sum(ms * n) AS DOUBLE) / CAST(sum(n) AS DOUBLE) / 1000.0 AS mean,
+       {quantiles}, max(ms) / 1000.0 AS max
+FROM (
+    SELECT *, sum(n) OVER (PARTITION BY {keys} ORDER BY ms ROWS UNBOUNDED PRECEDING) AS cum,
+           CAST(sum(n) OVER (PARTITION BY {keys}) AS DOUBLE) AS total
+    FROM step_durations
+    WHERE ms IS NOT NULL AND n > 0{where}
+) AS c
+GROUP BY {keys}
+ORDER BY {keys}
+"""
+_RANK = "greatest(1, total - floor(total - total * {q}))"
+
+
+def _from_counts(
+    source: Source, filters: Filters | None, by: Sequence[str], period: str | None
+) -> pd.DataFrame | None:
+    """cycle_times(level="step") from `step_durations`, when the question allows it."""
+    f = filters or Filters()
+    others = f.where(orchestration=None, version=None)
+    if not isinstance(source, HistoryStore) or period or others.selects_runs or f.as_of:
+        return None
+    if any(k != "orchestration_version" for k in by):
+        return None
+    keys = ", ".join([*_LEVELS["step"][2], *by])
+    params: dict[str, Any] = {}
+    where = ""
+    if f.orchestration:
+        where += " AND " + _in("orchestration_name", "orchestration", f.orchestration, params)
+    if f.version:
+        where += " AND " + _in("orchestration_version", "version", f.version, params)
+    quantiles = ", ".join(
+        f"min(ms) FILTER (WHERE cum >= {_RANK.format(q=q)}) / 1000.0 AS {name}"
+        for name, q in _QUANTILES.items()
+    )
+    sql = _COUNTS_SQL.format(keys=keys, quantiles=quantiles, where=where)
+    return connection(source).execute(sql, params).df()
+
+
+@shows_sql(
+    _STATS_SQL,
+    *(f"-- {lvl}: {rows}" for lvl, (_, rows, _, _) in _LEVELS.items()),
+    "-- step, on a HistoryStore, filtered by orchestration and version at most:" + _COUNTS_SQL,
+)
 def cycle_times(
     source: Source,
     filters: Filters | None = None,
@@ -135,6 +188,8 @@ def cycle_times(
         period: "day", "week" or "month": a trend, grouped by the period each one ended in.
     """
     sql, ctes = _sql(level, tuple(by), period)
+    if level == "step" and (counted := _from_counts(source, filters, by, period)) is not None:
+        return counted
     return query(source, sql, filters, {"period": period} if period else None, ctes=ctes)
 
 

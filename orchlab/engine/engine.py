@@ -23,6 +23,7 @@ from typing import Any
 from orchlab.definition.model import InteractiveStep, Orchestration, Step, label_of
 from orchlab.definition.registry import Registry
 from orchlab.definition.registry import registry as default_registry
+from orchlab.engine import snapshot
 from orchlab.engine.arguments import name_arg
 from orchlab.engine.clock import Clock, Ids, SystemClock
 from orchlab.engine.errors import (
@@ -54,6 +55,9 @@ class Engine(Starts):
         smtp: where to deliver notification emails; without it they are only kept in the outbox.
         work_guide_url: a link to the Work Guide that emails end with; `{item}` is replaced by
             the work item's id (e.g. "http://host:8866/voila/render/work_guide.ipynb?item={item}").
+        snapshots: start from the open runs' state that the last engine on this file wrote when
+            its store closed, and write it again on close (see orchlab.engine.snapshot); with
+            False, every open run is replayed from its first log row and nothing is written.
     """
 
     def __init__(
@@ -65,8 +69,10 @@ class Engine(Starts):
         max_visits: int = 100,
         smtp: SmtpConfig | None = None,
         work_guide_url: str | None = None,
+        snapshots: bool = True,
     ) -> None:
         self.store = store if store is not None else HistoryStore()
+        self._snapshots = snapshots
         self.registry = registry if registry is not None else default_registry
         self.clock = clock or SystemClock()
         self.max_visits = max_visits
@@ -85,6 +91,8 @@ class Engine(Starts):
         self._batch = 0
         self._call_scope = _Call(self)
         self._load()
+        if snapshots and not self.store.read_only and self.store.path is not None:
+            self.store.before_close("engine snapshot", self._write_snapshot)
         self.ids = Ids("R", self.store.run_count())
         self._record_ids = Ids("REC", self.store.record_count())
 
@@ -104,12 +112,28 @@ class Engine(Starts):
     def _replay_open_runs(self) -> None:
         self._load_definitions()
         self._load_directory()
-        self.state.records = Records(self.store.record, self.store.open_run_records())
-        for row in self.store.open_run_rows():
-            self.state.apply(row)
+        state = self.state
+        state.records = Records(self.store.record, self.store.open_run_records())
+        after = 0
+        if self._snapshots:  # the open runs as of seq `after`; then only the rows since
+            after, documents = self.store.engine_snapshot(snapshot.FORMAT)
+            snapshot.restore(state, documents, lambda name, version: self.plans[(name, version)])
+        for row in self.store.open_run_rows(after):
+            state.apply(row)
+        self._snapshot_seq = after
         # Closed runs are not replayed, but round robin must go on where it was.
         self.state.last_routed = self.store.last_routed()
         self.state.seq = self.store.max_seq()
+
+    def _write_snapshot(self) -> None:
+        """On close: the open runs as the next engine needs them; not when the snapshot is the
+        one this engine started from (nothing moved since), nor while memory holds rows not
+        yet committed (a snapshot describes the file only)."""
+        if self._pending or self._batch or self.state.seq == self._snapshot_seq:
+            return
+        self.store.write_engine_snapshot(
+            snapshot.FORMAT, self.state.seq, snapshot.encode(self.state)
+        )
 
     def _load_definitions(self) -> None:
         from orchlab.definition.serialize import from_dict

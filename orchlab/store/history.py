@@ -12,8 +12,9 @@ import json
 import os
 import re
 import shutil
+import warnings
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ import pyarrow as pa
 from orchlab.errors import SchemaVersionError, StoreError, StoreLocked
 from orchlab.store import materialize
 from orchlab.store.row import COLUMNS, Row, dumps, loads
-from orchlab.store.schema import DDL, MIGRATIONS, SCHEMA_VERSION
+from orchlab.store.schema import DDL, MIGRATIONS, SCHEMA_VERSION, TABLES
 
 __all__ = ["HistoryStore", "StoreError", "StoreLocked", "SchemaVersionError", "open_snapshot"]
 
@@ -86,6 +87,7 @@ _WRITERS: dict[Path, weakref.ref[HistoryStore]] = {}
 ARCHIVED_MAX_RUN = "archived_max_run"  # orchlab_meta: the highest run number archived away
 ARCHIVED_MAX_SEQ = "archived_max_seq"  # ... and the highest log seq: new rows come after both
 _ALLOWED = frozenset({"SELECT", "EXPLAIN"})  # what store.sql and store.execute run
+_SNAPSHOT_FORMAT, _SNAPSHOT_SEQ = "engine_snapshot_format", "engine_snapshot_seq"
 _CHUNK = 20_000  # log rows per fetch while iterating
 _MAKE = tuple.__new__  # a Row from its fields at C speed (Row._make checks the length)
 FOLD_SLICE = 1_000_000  # log rows folded per transaction: a long refresh in bounded pieces
@@ -116,6 +118,7 @@ class HistoryStore:
     ) -> None:
         self.path = Path(path) if path not in (None, ":memory:") else None
         self.read_only = read_only
+        self._before_close: dict[str, Callable[[], None]] = {}
         self._key: Path | None = None
         if self.path is not None and not read_only:
             self._claim()
@@ -208,6 +211,8 @@ class HistoryStore:
         if version != SCHEMA_VERSION:
             self._migrate(version)
         tables = self._tables()
+        if "engine_snapshot" not in tables and not self.read_only:  # a cache added within 3
+            self.con.execute(f"CREATE TABLE engine_snapshot ({TABLES['engine_snapshot']})")
         missing = [t for t in _REQUIRED if t not in tables]
         if missing:
             raise StoreError(
@@ -437,12 +442,67 @@ class HistoryStore:
         first, last = span[0]
         return self.rows("WHERE seq BETWEEN ? AND ? AND instance_id = ?", [first, last, run_id])
 
-    def open_run_rows(self) -> Iterator[Row]:
-        """Log rows of every run that can still move (not Completed or Canceled) here, in
-        chunks: imported runs move in the org they came from, so an engine never replays
-        them."""
+    def open_run_rows(self, after: int = 0) -> Iterator[Row]:
+        """Log rows (after seq `after`) of every run that can still move (not Completed or
+        Canceled) here, in chunks: imported runs move in the org they came from, so an engine
+        never replays them."""
         self.refresh()
-        return self.iter_rows("WHERE source <> 'imported'", table="log_open")
+        where = "WHERE source <> 'imported'" + (f" AND seq > {int(after)}" if after else "")
+        return self.iter_rows(where, table="log_open")
+
+    def engine_snapshot(self, format: str) -> tuple[int, Iterator[str]]:
+        """(seq, documents) of the engine snapshot in `format`, for the runs still open, in the
+        order it was written; (0, nothing) when there is none that fits this file."""
+        self.refresh()
+        if "engine_snapshot" not in self._tables() or self._meta(_SNAPSHOT_FORMAT) != format:
+            return 0, iter(())
+        seq = int(self._meta(_SNAPSHOT_SEQ) or 0)
+        if not 0 < seq <= self._log_seq:  # ahead of the log: rows it saw were lost
+            return 0, iter(())
+        cursor = self.con.cursor()
+        cursor.execute(
+            "SELECT data FROM engine_snapshot s SEMI JOIN runs_open r ON r.id = s.id "
+            "ORDER BY s.position"
+        )
+
+        def documents() -> Iterator[str]:
+            try:
+                while chunk := cursor.fetchmany(_CHUNK):
+                    yield from [text for (text,) in chunk]
+            finally:
+                cursor.close()
+
+        return seq, documents()
+
+    def write_engine_snapshot(self, format: str, seq: int, runs: Sequence[tuple[str, str]]) -> None:
+        """Replace the engine snapshot with `runs` ((id, document) in order) as of `seq`."""
+        if self.read_only:
+            raise StoreError(f"history file {self.path} is open read-only")
+        ids, docs = zip(*runs, strict=True) if runs else ((), ())
+        batch = pa.Table.from_arrays(  # noqa: F841 - read by name
+            [
+                pa.array(range(len(ids)), pa.int64()),
+                pa.array(ids, pa.string()),
+                pa.array(docs, pa.string()),
+            ],
+            names=["position", "id", "data"],
+        )
+        con = self.con
+        con.begin()
+        try:
+            con.execute("DELETE FROM engine_snapshot")
+            con.execute("INSERT INTO engine_snapshot SELECT * FROM batch")
+            con.execute(
+                "DELETE FROM orchlab_meta WHERE key IN (?, ?)", [_SNAPSHOT_FORMAT, _SNAPSHOT_SEQ]
+            )
+            con.execute(
+                "INSERT INTO orchlab_meta VALUES (?, ?), (?, ?)",
+                [_SNAPSHOT_FORMAT, format, _SNAPSHOT_SEQ, str(seq)],
+            )
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
 
     def record(self, record_id: str) -> dict[str, Any] | None:
         """A record as it is now ({"object": ..., "fields": {...}}), or None."""
@@ -552,10 +612,23 @@ class HistoryStore:
     def checkpoint(self) -> None:
         self.con.execute("CHECKPOINT")
 
+    def before_close(self, name: str, hook: Callable[[], None]) -> None:
+        """Call `hook` when the store closes, before its last fold (an engine writes its
+        snapshot so); a later hook of the same `name` replaces it (the engine attached last
+        is the one that holds the file's state). A hook that fails is reported as a
+        warning: closing goes on."""
+        self._before_close[name] = hook
+
     def close(self) -> None:
         if self.closed:
             return
         if getattr(self, "_opened", False) and not self.read_only:
+            for hook in self._before_close.values():
+                try:
+                    hook()
+                except Exception as exc:  # a cache not written costs the next open time only
+                    warnings.warn(f"{self}: on close, {exc}", RuntimeWarning, stacklevel=2)
+            self._before_close.clear()
             # A file at rest has its tables folded, so readers that open it read-only (and
             # cannot fold) see every row; the cost is that of the rows since the last read.
             with contextlib.suppress(duckdb.Error):  # derived tables: the next open folds

@@ -357,6 +357,43 @@ RUN_PATH = (
 )
 
 
+# Completed step runs counted per step and whole millisecond of duration: exact quantiles of
+# all history read from a few thousand rows per step instead of every step run (measured at
+# 1M runs: 6.5 M completed step runs, at most 19k distinct durations per step). A step run
+# is counted once, when its EndStep row is folded (Completed is final); archiving a run
+# takes its steps out again.
+STEP_DURATIONS = (
+    "orchestration_name VARCHAR, orchestration_version INTEGER, stage_name VARCHAR, "
+    "step_name VARCHAR, step_type VARCHAR, ms BIGINT, n BIGINT"
+)
+_DURATION_KEYS = ("orchestration_name", "orchestration_version", "stage_name", "step_name")
+_DURATION_KEYS += ("step_type", "ms")
+
+
+def duration_counts(steps: str, where: str = "TRUE") -> str:
+    """step_durations rows of the Completed step runs in `steps` (a step_runs relation) where
+    `where`."""
+    return (
+        "SELECT orchestration_name, orchestration_version, orchestration_stage_name AS "
+        "stage_name, name AS step_name, step_type, "
+        "date_diff('millisecond', start_date, end_date) AS ms, count(*) AS n "
+        f"FROM {steps} WHERE status = 'Completed' AND ({where}) GROUP BY ALL"
+    )
+
+
+def add_duration_counts(con: duckdb.DuckDBPyConnection, counts: str, sign: int = 1) -> None:
+    """Add (sign 1) or take away (-1) the counts of `counts` (step_durations rows)."""
+    on = " AND ".join(f"d.{k} IS NOT DISTINCT FROM c.{k}" for k in _DURATION_KEYS)
+    con.execute(
+        f"MERGE INTO step_durations d USING ({counts}) AS c ON {on} "
+        f"WHEN MATCHED THEN UPDATE SET n = d.n + {int(sign)} * c.n "
+        "WHEN NOT MATCHED THEN INSERT VALUES "
+        f"({', '.join(f'c.{k}' for k in _DURATION_KEYS)}, {int(sign)} * c.n)"
+    )
+    if sign < 0:
+        con.execute("DELETE FROM step_durations WHERE n <= 0")
+
+
 def path_rows(rows: str, keep: str) -> str:
     """run_path rows of the log rows `rows` (which hold every row of each run in them),
     those where `keep`. entry: the how-many-th time the run reached this element (by
@@ -404,6 +441,7 @@ def table_ddl() -> list[str]:
             out.append(f"CREATE TABLE IF NOT EXISTS {e.name}_{half} ({_columns(e)})")
     out.append(f"CREATE TABLE IF NOT EXISTS records ({_columns(_RECORDS)})")
     out.append(f"CREATE TABLE IF NOT EXISTS run_path ({RUN_PATH})")
+    out.append(f"CREATE TABLE IF NOT EXISTS step_durations ({STEP_DURATIONS})")
     for name, (cols, _) in APPENDED.items():
         out.append(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
     out.append(
@@ -599,6 +637,9 @@ def refresh(con: duckdb.DuckDBPyConnection, done: int, upto: int) -> None:
             fold(e)
         if _STAGE_RUNS in folded:  # before anything moves: the stages' steps are all open
             _split_stages(con, _STEP_RUNS in folded)
+        if _STEP_RUNS in folded and "EndStep" in kinds:
+            ended = "id IN (SELECT step_instance_id FROM tail WHERE kind = 'EndStep')"
+            add_duration_counts(con, duration_counts("f_step_runs", ended))
         for e in parts:
             if e in folded:
                 _store_folded(con, e, closed)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from orchlab.store.materialize import (
     ENTITIES,
     RUN_PATH,
+    STEP_DURATIONS,
+    duration_counts,
     path_rows,
     stage_split,
     step_order,
@@ -21,7 +23,7 @@ from orchlab.store.materialize import (
 
 __all__ = ["SCHEMA_VERSION", "TABLES", "PUBLIC", "DDL", "LOG_COLUMNS", "MIGRATIONS"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 LOG_COLUMNS = """
         seq BIGINT NOT NULL, timestamp TIMESTAMP NOT NULL, kind VARCHAR NOT NULL,
@@ -49,6 +51,9 @@ TABLES: dict[str, str] = {
         "name VARCHAR PRIMARY KEY, label VARCHAR, kind VARCHAR, routing VARCHAR, email VARCHAR"
     ),
     "members": "group_name VARCHAR NOT NULL, username VARCHAR NOT NULL",
+    # A cache, not history: the open runs' state as an engine last held it (see
+    # orchlab.engine.snapshot); files without it (or with an old one) are replayed instead.
+    "engine_snapshot": "position BIGINT NOT NULL, id VARCHAR NOT NULL, data VARCHAR NOT NULL",
 }
 
 
@@ -62,6 +67,7 @@ PUBLIC = (
     "outbox",
     "decision_outcomes",
     "run_path",
+    "step_durations",
 )
 
 
@@ -161,5 +167,14 @@ def _v2_to_v3() -> list[str]:
     return out + view_ddl()
 
 
+def _v3_to_v4() -> list[str]:
+    """step_durations, counted from the step runs folded so far."""
+    return [
+        "DROP TABLE IF EXISTS step_durations",  # from 1 or 2 it is there, empty
+        f"CREATE TABLE step_durations ({STEP_DURATIONS})",
+        f"INSERT INTO step_durations {duration_counts('step_runs')}",
+    ]
+
+
 # from_version -> the statements upgrading a history file from it to from_version + 1.
-MIGRATIONS = {1: _v1_to_v2, 2: _v2_to_v3}
+MIGRATIONS = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}

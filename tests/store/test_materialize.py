@@ -159,6 +159,25 @@ def test_one_run_is_read_without_the_rest_of_the_log(tmp_path: Path, clock) -> N
     assert "seq" in str(plan)  # the seq range is pushed into the scan (zone maps skip the rest)
 
 
+def test_a_version_3_file_gets_its_step_durations_when_opened(tmp_path: Path, clock) -> None:
+    path = tmp_path / "v3.duckdb"
+    source = _busy_history(path, clock, 6, 120, 0.3)
+    source.store.refresh()
+    expected = _everything(source.store)
+    assert expected["step_durations"]
+    source.store.close()
+    con = duckdb.connect(str(path))
+    con.execute("DROP TABLE step_durations")
+    con.execute("UPDATE orchlab_meta SET value = '3' WHERE key = 'schema_version'")
+    con.close()
+    upgraded = HistoryStore(path)
+    assert upgraded.execute("SELECT value FROM orchlab_meta WHERE key = 'schema_version'") == [
+        (str(SCHEMA_VERSION),)
+    ]
+    assert _everything(upgraded) == expected
+    upgraded.close()
+
+
 def test_a_version_2_file_is_upgraded_when_opened(tmp_path: Path, clock) -> None:
     path = tmp_path / "v2.duckdb"
     source = _busy_history(path, clock, 8, 120, 0.3)
