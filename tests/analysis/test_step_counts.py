@@ -20,11 +20,9 @@ import orchlab.analysis as oa
 from orchlab.analysis.archive import archive_runs
 from orchlab.analysis.cycle_times import _RANK
 from orchlab.analysis.filters import Filters
-from orchlab.engine import Engine
 from orchlab.engine.clock import VirtualClock
-from orchlab.simulate.demo import deploy_examples, setup_directory
 from orchlab.store import HistoryStore
-from tests.engine.helpers import random_call
+from tests.store.test_materialize import _busy_history
 
 QUESTIONS = [
     (None, ()),
@@ -35,17 +33,9 @@ QUESTIONS = [
 
 
 def _history(path: Path, seed: int) -> HistoryStore:
+    # Folded at random moments: the counts are added up in pieces of every size.
     clock = VirtualClock(dt.datetime(2026, 3, 2, 9, 0))
-    rng = random.Random(seed)
-    engine = Engine(HistoryStore(path), clock=clock, snapshots=False)
-    setup_directory(engine)
-    deploy_examples(engine)
-    for _ in range(300):
-        clock.advance(minutes=rng.randint(1, 900))
-        random_call(engine, rng)
-        if rng.random() < 0.2:
-            engine.store.refresh()  # counts folded in pieces of every size
-    return engine.store
+    return _busy_history(path, clock, seed, 300, 0.2).store
 
 
 def _same(store: HistoryStore) -> int:
