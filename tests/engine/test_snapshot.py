@@ -220,3 +220,19 @@ def test_snapshots_false_neither_reads_nor_writes_one(tmp_path: Path, clock) -> 
     with HistoryStore(path, read_only=True) as store:
         assert store.engine_snapshot(snapshot.FORMAT)[0] == 0
         assert store.execute("SELECT count(*) FROM engine_snapshot") == [(0,)]
+
+
+def test_the_engine_attached_last_writes_the_snapshot(tmp_path: Path, clock) -> None:
+    path = tmp_path / "h.duckdb"
+    store = HistoryStore(path)
+    first = Engine(store, clock=clock)
+    setup_directory(first)
+    deploy_examples(first)
+    first.start_run("Loan", {"application_id": "A", "applicant": "Kim", "amount": 5}, by=SYSTEM)
+    second = Engine(store, clock=clock)  # holds what the file holds, and goes on from it
+    second.start_run("Loan", {"application_id": "B", "applicant": "Lee", "amount": 7}, by=SYSTEM)
+    expected = digest(second.state)
+    store.close()
+    reopened = _open(path, clock)
+    assert reopened._snapshot_seq == second.state.seq and digest(reopened.state) == expected
+    assert len(reopened.state.runs) == 2
