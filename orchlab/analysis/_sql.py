@@ -134,8 +134,8 @@ STEPS_DONE = """steps_done AS (
            s.orchestration_stage_name AS stage_name, s.name AS step_name, s.label,
            s.step_type, s.start_date, s.end_date, s.status, s.previous_step_name,
            s.previous_end_date, s.next_end_date
-    FROM step_runs s{sel_join} CROSS JOIN as_of a
-    WHERE s.status = 'Completed' AND s.end_date <= a.t
+    FROM step_runs s{sel_join}{as_of_join}
+    WHERE s.status = 'Completed'{done_by_t}
 )"""
 ITEMS = """items AS (
     SELECT w.id, sel.run_id, sel.orchestration_name, sel.orchestration_version, w.step_name,
@@ -182,11 +182,23 @@ def sql_text(
     items_where = _ITEMS_ASSIGNEE if f.assignee is not None else ""
     # Tables read as `s` join the selection only when a filter selects runs.
     sel_join = " JOIN sel ON sel.run_id = s.orchestration_instance_id" if f.selects_runs else ""
-    parts = [
-        head,
-        *(c.replace("{items_where}", items_where).replace("{sel_join}", sel_join) for c in ctes),
-    ]
-    return "WITH " + ",\n".join(parts) + "\n" + textwrap.dedent(body).strip(), bound
+    # Without `as_of`, t is the newest log row's time, and every end folded from the log is
+    # at or before it: the comparisons would hold for every row and cost a join (1M runs:
+    # start/end steps 0.09 s with them, 0.05 s without).
+    timed = f.as_of is not None
+    fills = {
+        "{items_where}": items_where,
+        "{sel_join}": sel_join,
+        "{as_of_join}": " CROSS JOIN as_of a" if timed else "",
+        "{done_by_t}": " AND s.end_date <= a.t" if timed else "",
+        "{or_after_t}": " OR next_end_date > a.t" if timed else "",
+    }
+    parts = [head, *ctes, textwrap.dedent(body).strip()]
+    for i, part in enumerate(parts):
+        for mark, text in fills.items():
+            part = part.replace(mark, text)
+        parts[i] = part
+    return "WITH " + ",\n".join(parts[:-1]) + "\n" + parts[-1], bound
 
 
 def shows_sql(*texts: str) -> Callable[[F], F]:

@@ -160,8 +160,8 @@ ORDER BY count DESC, 1, 2
 _ENDS_SQL = """
 , ends AS (  -- one scan: a second reader of steps_done would make DuckDB materialize it
     SELECT step_name, count(CASE WHEN previous_end_date IS NULL THEN 1 END) AS starts,
-           count(CASE WHEN next_end_date IS NULL OR next_end_date > a.t THEN 1 END) AS ends
-    FROM steps_done CROSS JOIN as_of a
+           count(CASE WHEN next_end_date IS NULL{or_after_t} THEN 1 END) AS ends
+    FROM steps_done{as_of_join}
     GROUP BY step_name
 )
 SELECT 'start' AS side, step_name, starts AS runs FROM ends WHERE starts > 0

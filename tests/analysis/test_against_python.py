@@ -8,6 +8,7 @@ import random
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import orchlab.analysis as oa
@@ -139,3 +140,29 @@ def _element(kind: str, stage: str | None, payload: str | None) -> str:
         "EndInstance": data.get("end") or "$End",
         "CancelInstance": "$Canceled",
     }.get(kind, "$Error")
+
+
+def test_start_and_end_steps_equal_each_runs_completed_steps_in_python(
+    busy: HistoryStore,
+) -> None:
+    steps = busy.execute(
+        "SELECT orchestration_instance_id, end_date, start_date, name, id FROM step_runs "
+        "WHERE status = 'Completed'"
+    )
+    times = _times(busy)
+    for t in times:
+        by_run = defaultdict(list)
+        for run, end, start, name, sid in steps:
+            if end <= t:
+                by_run[run].append((end, start, name, sid))
+        want: Counter[tuple[str, str]] = Counter()
+        for done in by_run.values():
+            done.sort()
+            want[("start", done[0][2])] += 1
+            want[("end", done[-1][2])] += 1
+        found = oa.start_end_steps(busy, Filters(as_of=t))
+        assert {(r.side, r.step_name): r.runs for r in found.itertuples()} == want, t
+    # Without as_of the newest row's time is meant: the same answers, by a shorter query.
+    for question in (oa.start_end_steps, oa.directly_follows):
+        latest = question(busy, Filters(as_of=times[-1]))
+        pd.testing.assert_frame_equal(question(busy), latest)
