@@ -21,7 +21,7 @@ import duckdb
 from orchlab.analysis.export import PER_RUN, TransferReport, read_table, write_tables
 from orchlab.errors import AnalysisError
 from orchlab.store.history import ARCHIVED_MAX_RUN, ARCHIVED_MAX_SEQ, HistoryStore
-from orchlab.store.materialize import add_duration_counts, duration_counts
+from orchlab.store.materialize import RUN_DURATIONS, STEP_DURATIONS
 
 _HALVES = {"runs", "stage_runs", "step_runs", "work_items"}
 
@@ -61,9 +61,11 @@ def archive_runs(
         rows = write_tables(con, dest, _WHERE, tag=tag)
         con.begin()
         try:
-            # Their completed steps leave the duration counts (which count live rows only).
-            archived = _WHERE.format(run="orchestration_instance_id")
-            add_duration_counts(con, duration_counts("step_runs_closed", archived), -1)
+            # They and their steps leave the duration counts (which count live rows only).
+            gone = RUN_DURATIONS.counts("runs_closed", _WHERE.format(run="id"))
+            RUN_DURATIONS.add(con, gone, -1)
+            steps = _WHERE.format(run="orchestration_instance_id")
+            STEP_DURATIONS.add(con, STEP_DURATIONS.counts("step_runs_closed", steps), -1)
             for table, (run, _) in PER_RUN.items():
                 # The run tables are views over an open and a closed half: archived runs
                 # are closed, so their rows are in the closed half.

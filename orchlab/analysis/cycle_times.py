@@ -118,9 +118,10 @@ def _sql(level: str, by: Sequence[str], period: str | None) -> tuple[str, tuple[
     return sql, (cte,) if cte else ()
 
 
-# Steps over all history (no filter but orchestration and version, no as_of): the same
-# numbers from the counts per step and millisecond that the store keeps (`step_durations`),
-# so the cost follows the distinct durations, not the step runs (1M runs: 0.36 s before).
+# Runs and steps over all history (no filter but orchestration and version, no as_of): the
+# same numbers from the counts per group and millisecond that the store keeps
+# (`run_durations`, `step_durations`), so the cost follows the distinct durations, not the
+# rows (1M runs: steps 0.36 s before, 0.03 s after).
 # A q-quantile is the duration at nearest rank max(1, n - floor(n - n*q)), as quantile_disc.
 _COUNTS_SQL = """
 SELECT {keys}, CAST(sum(n) AS BIGINT) AS count,
@@ -129,7 +130,7 @@ SELECT {keys}, CAST(sum(n) AS BIGINT) AS count,
 FROM (
     SELECT *, sum(n) OVER (PARTITION BY {keys} ORDER BY ms ROWS UNBOUNDED PRECEDING) AS cum,
            CAST(sum(n) OVER (PARTITION BY {keys}) AS DOUBLE) AS total
-    FROM step_durations
+    FROM {table}
     WHERE ms IS NOT NULL AND n > 0{where}
 ) AS c
 GROUP BY {keys}
@@ -138,17 +139,21 @@ ORDER BY {keys}
 _RANK = "greatest(1, total - floor(total - total * {q}))"
 
 
+_COUNTED = {"run": "run_durations", "step": "step_durations"}
+
+
 def _from_counts(
-    source: Source, filters: Filters | None, by: Sequence[str], period: str | None
+    source: Source, filters: Filters | None, level: str, by: Sequence[str], period: str | None
 ) -> pd.DataFrame | None:
-    """cycle_times(level="step") from `step_durations`, when the question allows it."""
+    """cycle_times of runs or steps from the store's counts, when the question allows it."""
     f = filters or Filters()
     others = f.where(orchestration=None, version=None)
-    if not isinstance(source, HistoryStore) or period or others.selects_runs or f.as_of:
+    if not isinstance(source, HistoryStore) or level not in _COUNTED:
         return None
-    if any(k != "orchestration_version" for k in by):
+    if period or others.selects_runs or f.as_of:
         return None
-    keys = ", ".join([*_LEVELS["step"][2], *by])
+    group = _LEVELS[level][2]  # `by` is checked: its keys are columns of the counts too
+    keys = ", ".join([*group, *(k for k in by if k not in group)])
     params: dict[str, Any] = {}
     where = ""
     if f.orchestration:
@@ -159,14 +164,15 @@ def _from_counts(
         f"min(ms) FILTER (WHERE cum >= {_RANK.format(q=q)}) / 1000.0 AS {name}"
         for name, q in _QUANTILES.items()
     )
-    sql = _COUNTS_SQL.format(keys=keys, quantiles=quantiles, where=where)
+    sql = _COUNTS_SQL.format(table=_COUNTED[level], keys=keys, quantiles=quantiles, where=where)
     return connection(source).execute(sql, params).df()
 
 
 @shows_sql(
     _STATS_SQL,
     *(f"-- {lvl}: {rows}" for lvl, (_, rows, _, _) in _LEVELS.items()),
-    "-- step, on a HistoryStore, filtered by orchestration and version at most:" + _COUNTS_SQL,
+    "-- run and step, on a HistoryStore, filtered by orchestration and version at most "
+    "(from run_durations or step_durations):" + _COUNTS_SQL,
 )
 def cycle_times(
     source: Source,
@@ -188,7 +194,7 @@ def cycle_times(
         period: "day", "week" or "month": a trend, grouped by the period each one ended in.
     """
     sql, ctes = _sql(level, tuple(by), period)
-    if level == "step" and (counted := _from_counts(source, filters, by, period)) is not None:
+    if (counted := _from_counts(source, filters, level, by, period)) is not None:
         return counted
     return query(source, sql, filters, {"period": period} if period else None, ctes=ctes)
 

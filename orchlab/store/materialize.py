@@ -357,41 +357,79 @@ RUN_PATH = (
 )
 
 
-# Completed step runs counted per step and whole millisecond of duration: exact quantiles of
-# all history read from a few thousand rows per step instead of every step run (measured at
-# 1M runs: 6.5 M completed step runs, at most 19k distinct durations per step). A step run
-# is counted once, when its EndStep row is folded (Completed is final); archiving a run
-# takes its steps out again.
-STEP_DURATIONS = (
-    "orchestration_name VARCHAR, orchestration_version INTEGER, stage_name VARCHAR, "
-    "step_name VARCHAR, step_type VARCHAR, ms BIGINT, n BIGINT"
+# Completed runs and step runs counted per group and whole millisecond of duration: exact
+# quantiles of all history read from a few thousand rows per group instead of every row
+# (measured at 1M runs: 6.5 M completed step runs, at most 19k distinct durations per step).
+# One is counted once, when the row that completes it is folded (Completed is final);
+# archiving a run takes it and its steps out again.
+@dataclass(frozen=True)
+class Counted:
+    table: str
+    of: str  # the public table counted
+    keys: tuple[tuple[str, str, str], ...]  # (column, its type, its expression in the source)
+    start: str
+    end: str
+    completed_by: str  # the log row kind that completes one
+    tail_id: str  # the log column naming what that row completes
+
+    @property
+    def ddl(self) -> str:
+        cols = ", ".join(f"{name} {type}" for name, type, _ in self.keys)
+        return f"CREATE TABLE IF NOT EXISTS {self.table} ({cols}, ms BIGINT, n BIGINT)"
+
+    def counts(self, source: str, where: str = "TRUE") -> str:
+        """Rows of this table for the Completed ones of `source` where `where`."""
+        keys = ", ".join(f"{expr} AS {name}" for name, _, expr in self.keys)
+        return (
+            f"SELECT {keys}, date_diff('millisecond', {self.start}, {self.end}) AS ms, "
+            f"count(*) AS n FROM {source} WHERE status = 'Completed' AND ({where}) GROUP BY ALL"
+        )
+
+    def add(self, con: duckdb.DuckDBPyConnection, counts: str, sign: int = 1) -> None:
+        """Add (sign 1) or take away (-1) the rows of `counts` (this table's columns)."""
+        cols = [name for name, _, _ in self.keys] + ["ms"]
+        on = " AND ".join(f"d.{k} IS NOT DISTINCT FROM c.{k}" for k in cols)
+        con.execute(
+            f"MERGE INTO {self.table} d USING ({counts}) AS c ON {on} "
+            f"WHEN MATCHED THEN UPDATE SET n = d.n + {int(sign)} * c.n "
+            f"WHEN NOT MATCHED THEN INSERT VALUES ({', '.join(f'c.{k}' for k in cols)}, "
+            f"{int(sign)} * c.n)"
+        )
+        if sign < 0:
+            con.execute(f"DELETE FROM {self.table} WHERE n <= 0")
+
+    def fold(self, con: duckdb.DuckDBPyConnection, folded: str) -> None:
+        """Count what the tail's rows completed, from the folded rows `folded`."""
+        done = f"id IN (SELECT {self.tail_id} FROM tail WHERE kind = '{self.completed_by}')"
+        self.add(con, self.counts(folded, done))
+
+
+_NAME, _VERSION = ("orchestration_name", "VARCHAR"), ("orchestration_version", "INTEGER")
+RUN_DURATIONS = Counted(
+    "run_durations",
+    "runs",
+    ((*_NAME, _NAME[0]), (*_VERSION, _VERSION[0]), ("source", "VARCHAR", "source")),
+    "created_date",
+    "completed_date",
+    "EndInstance",
+    "instance_id",
 )
-_DURATION_KEYS = ("orchestration_name", "orchestration_version", "stage_name", "step_name")
-_DURATION_KEYS += ("step_type", "ms")
-
-
-def duration_counts(steps: str, where: str = "TRUE") -> str:
-    """step_durations rows of the Completed step runs in `steps` (a step_runs relation) where
-    `where`."""
-    return (
-        "SELECT orchestration_name, orchestration_version, orchestration_stage_name AS "
-        "stage_name, name AS step_name, step_type, "
-        "date_diff('millisecond', start_date, end_date) AS ms, count(*) AS n "
-        f"FROM {steps} WHERE status = 'Completed' AND ({where}) GROUP BY ALL"
-    )
-
-
-def add_duration_counts(con: duckdb.DuckDBPyConnection, counts: str, sign: int = 1) -> None:
-    """Add (sign 1) or take away (-1) the counts of `counts` (step_durations rows)."""
-    on = " AND ".join(f"d.{k} IS NOT DISTINCT FROM c.{k}" for k in _DURATION_KEYS)
-    con.execute(
-        f"MERGE INTO step_durations d USING ({counts}) AS c ON {on} "
-        f"WHEN MATCHED THEN UPDATE SET n = d.n + {int(sign)} * c.n "
-        "WHEN NOT MATCHED THEN INSERT VALUES "
-        f"({', '.join(f'c.{k}' for k in _DURATION_KEYS)}, {int(sign)} * c.n)"
-    )
-    if sign < 0:
-        con.execute("DELETE FROM step_durations WHERE n <= 0")
+STEP_DURATIONS = Counted(
+    "step_durations",
+    "step_runs",
+    (
+        (*_NAME, _NAME[0]),
+        (*_VERSION, _VERSION[0]),
+        ("stage_name", "VARCHAR", "orchestration_stage_name"),
+        ("step_name", "VARCHAR", "name"),
+        ("step_type", "VARCHAR", "step_type"),
+    ),
+    "start_date",
+    "end_date",
+    "EndStep",
+    "step_instance_id",
+)
+COUNTED = (RUN_DURATIONS, STEP_DURATIONS)
 
 
 def path_rows(rows: str, keep: str) -> str:
@@ -441,7 +479,7 @@ def table_ddl() -> list[str]:
             out.append(f"CREATE TABLE IF NOT EXISTS {e.name}_{half} ({_columns(e)})")
     out.append(f"CREATE TABLE IF NOT EXISTS records ({_columns(_RECORDS)})")
     out.append(f"CREATE TABLE IF NOT EXISTS run_path ({RUN_PATH})")
-    out.append(f"CREATE TABLE IF NOT EXISTS step_durations ({STEP_DURATIONS})")
+    out += [c.ddl for c in COUNTED]
     for name, (cols, _) in APPENDED.items():
         out.append(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
     out.append(
@@ -637,9 +675,10 @@ def refresh(con: duckdb.DuckDBPyConnection, done: int, upto: int) -> None:
             fold(e)
         if _STAGE_RUNS in folded:  # before anything moves: the stages' steps are all open
             _split_stages(con, _STEP_RUNS in folded)
+        if "EndInstance" in kinds:
+            RUN_DURATIONS.fold(con, "f_runs")
         if _STEP_RUNS in folded and "EndStep" in kinds:
-            ended = "id IN (SELECT step_instance_id FROM tail WHERE kind = 'EndStep')"
-            add_duration_counts(con, duration_counts("f_step_runs", ended))
+            STEP_DURATIONS.fold(con, "f_step_runs")
         for e in parts:
             if e in folded:
                 _store_folded(con, e, closed)

@@ -10,10 +10,9 @@ so imported and native history share them. docs/schema.md lists every table and 
 from __future__ import annotations
 
 from orchlab.store.materialize import (
+    COUNTED,
     ENTITIES,
     RUN_PATH,
-    STEP_DURATIONS,
-    duration_counts,
     path_rows,
     stage_split,
     step_order,
@@ -67,6 +66,7 @@ PUBLIC = (
     "outbox",
     "decision_outcomes",
     "run_path",
+    "run_durations",
     "step_durations",
 )
 
@@ -168,12 +168,15 @@ def _v2_to_v3() -> list[str]:
 
 
 def _v3_to_v4() -> list[str]:
-    """step_durations, counted from the step runs folded so far."""
-    return [
-        "DROP TABLE IF EXISTS step_durations",  # from 1 or 2 it is there, empty
-        f"CREATE TABLE step_durations ({STEP_DURATIONS})",
-        f"INSERT INTO step_durations {duration_counts('step_runs')}",
-    ]
+    """run_durations and step_durations, counted from the runs and step runs folded so far."""
+    out = []
+    for c in COUNTED:
+        out += [
+            f"DROP TABLE IF EXISTS {c.table}",  # from 1 or 2 it is there, empty
+            c.ddl,
+            f"INSERT INTO {c.table} {c.counts(c.of)}",
+        ]
+    return out
 
 
 # from_version -> the statements upgrading a history file from it to from_version + 1.

@@ -25,10 +25,17 @@ from orchlab.store import HistoryStore
 from tests.store.test_materialize import _busy_history
 
 QUESTIONS = [
-    (None, ()),
-    (None, ("orchestration_version",)),
-    (Filters(orchestration="Loan"), ()),
-    (Filters(orchestration=("Loan", "Case_Escalation"), version=1), ("orchestration_version",)),
+    ("step", None, ()),
+    ("step", None, ("orchestration_version",)),
+    ("step", Filters(orchestration="Loan"), ()),
+    (
+        "step",
+        Filters(orchestration=("Loan", "Case_Escalation"), version=1),
+        ("orchestration_version",),
+    ),
+    ("run", None, ()),
+    ("run", None, ("source",)),
+    ("run", Filters(orchestration="Case_Escalation", version=(1, 2)), ()),
 ]
 
 
@@ -40,9 +47,9 @@ def _history(path: Path, seed: int) -> HistoryStore:
 
 def _same(store: HistoryStore) -> int:
     compared = 0
-    for filters, by in QUESTIONS:
-        counted = oa.cycle_times(store, filters, level="step", by=by)
-        scanned = oa.cycle_times(store.con, filters, level="step", by=by)
+    for level, filters, by in QUESTIONS:
+        counted = oa.cycle_times(store, filters, level=level, by=by)
+        scanned = oa.cycle_times(store.con, filters, level=level, by=by)
         pd.testing.assert_frame_equal(counted, scanned)
         compared += len(counted)
     return compared
@@ -56,6 +63,8 @@ def test_counts_answer_as_the_scan_does(tmp_path: Path, seed: int) -> None:
         "SELECT count(*) FROM step_runs WHERE status = 'Completed' AND start_date IS NOT NULL"
     )[0]
     assert store.execute("SELECT sum(n) FROM step_durations") == [(steps,)]
+    (runs,) = store.execute("SELECT count(*) FROM runs WHERE status = 'Completed'")[0]
+    assert store.execute("SELECT sum(n) FROM run_durations") == [(runs,)]
     store.rebuild()  # a fold of the whole log at once counts the same
     assert _same(store) > 20
 
@@ -64,22 +73,32 @@ def test_after_archiving_the_counts_hold_only_live_runs(tmp_path: Path) -> None:
     store = _history(tmp_path / "h.duckdb", 3)
     (middle,) = store.execute("SELECT min(created_date) + (max(created_date) - min(created_date)) "
                               "/ 2 FROM runs")[0]  # fmt: skip
-    before = store.execute("SELECT sum(n) FROM step_durations")[0][0]
+    counted = "SELECT (SELECT sum(n) FROM run_durations), (SELECT sum(n) FROM step_durations)"
+    runs, steps = store.execute(counted)[0]
+    (leaving,) = store.execute(
+        "SELECT count(*) FROM runs WHERE status = 'Completed' AND completed_date < ?", [middle]
+    )[0]
     report = archive_runs(store, middle, tmp_path / "archive")
-    assert report.runs > 0
-    assert store.execute("SELECT sum(n) FROM step_durations")[0][0] < before
-    assert store.execute("SELECT count(*) FROM step_durations WHERE n <= 0") == [(0,)]
+    assert report.runs >= leaving > 0
+    after = store.execute(counted)[0]
+    assert after[0] == runs - leaving and after[1] < steps
+    for table in ("run_durations", "step_durations"):
+        assert store.execute(f"SELECT count(*) FROM {table} WHERE n <= 0") == [(0,)]
     assert _same(store) > 0
 
 
 def test_questions_the_counts_cannot_answer_scan() -> None:
     store = HistoryStore()
     store.con.execute("DROP TABLE step_durations")  # so only a scan can answer
+    store.con.execute("DROP TABLE run_durations")
     as_of = Filters(as_of=dt.datetime(2026, 1, 1))
     for filters, period in ((as_of, None), (Filters(source="live"), None), (None, "week")):
         assert oa.cycle_times(store, filters, level="step", period=period).empty
     with pytest.raises(duckdb.CatalogException, match="step_durations"):
         oa.cycle_times(store, level="step")  # a plain question reads the counts
+    with pytest.raises(duckdb.CatalogException, match="run_durations"):
+        oa.cycle_times(store, level="run")
+    assert oa.cycle_times(store, level="stage").empty  # stages have none
 
 
 def test_the_rank_is_duckdbs_nearest_rank() -> None:
