@@ -16,6 +16,7 @@ import contextlib
 import gc
 import json
 import os
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
@@ -117,7 +118,21 @@ class Engine(Starts):
         after = 0
         if self._snapshots:  # the open runs as of seq `after`; then only the rows since
             after, documents = self.store.engine_snapshot(snapshot.FORMAT)
-            snapshot.restore(state, documents, lambda name, version: self.plans[(name, version)])
+            try:
+                snapshot.restore(state, documents, lambda n, v: self.plans[(n, v)])
+            except (ValueError, TypeError, KeyError, IndexError) as exc:
+                # A damaged cache costs time, never state: replay everything from the log.
+                warnings.warn(
+                    f"{self.store}: engine_snapshot is unreadable ({type(exc).__name__}: "
+                    f"{exc}); replaying the open runs from the log instead",
+                    RuntimeWarning,
+                    stacklevel=4,
+                )
+                after = 0
+                state.runs.clear()
+                state.work_items.clear()
+                state.record_runs.clear()
+                state.open_by_owner.clear()
         for row in self.store.open_run_rows(after):
             state.apply(row)
         self._snapshot_seq = after

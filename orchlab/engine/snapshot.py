@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from orchlab.engine.state import Run, StageRun, State, StepRun, WorkItem
-from orchlab.engine.status import RUN_STATUS_OF, STATUS_OF, RunStatus, WorkItemStatus
+from orchlab.engine.status import RUN_STATUS_OF, STATUS_OF, WorkItemStatus
 from orchlab.store.row import dumps, loads
 
 __all__ = ["FORMAT", "encode", "restore"]
@@ -161,7 +161,7 @@ def _read_run(
         run.error,
         held,
     ) = d
-    run.status = RUN_STATUS_OF.get(status, RunStatus.IN_PROGRESS)
+    run.status = RUN_STATUS_OF[status]
     run.started, run.ended = _iso(started), _when(ended)
     run.outcomes, run.held = set(outcomes), set(held)
     run.plan = plan_of(run.name, run.version)

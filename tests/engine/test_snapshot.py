@@ -236,3 +236,24 @@ def test_the_engine_attached_last_writes_the_snapshot(tmp_path: Path, clock) -> 
     reopened = _open(path, clock)
     assert reopened._snapshot_seq == second.state.seq and digest(reopened.state) == expected
     assert len(reopened.state.runs) == 2
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["'not json'", "'[1, 2]'", "'{\"a\": 1}'", "replace(data, '\"Completed\"', '\"Nonsense\"')"],
+)
+def test_a_damaged_snapshot_warns_and_the_engine_replays(tmp_path: Path, clock, damage) -> None:
+    path = tmp_path / "h.duckdb"
+    engine = _open(path, clock)
+    setup_directory(engine)
+    deploy_examples(engine)
+    rng = random.Random(5)
+    for _ in range(40):
+        random_call(engine, rng)
+    expected = digest(engine.state)
+    engine.store.close()
+    with HistoryStore(path) as store:
+        store.con.execute(f"UPDATE engine_snapshot SET data = {damage}")
+    with pytest.warns(RuntimeWarning, match="engine_snapshot is unreadable"):
+        reopened = _open(path, clock)
+    assert reopened._snapshot_seq == 0 and _closed(reopened) == expected
