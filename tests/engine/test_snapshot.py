@@ -74,6 +74,18 @@ def _open(path: Path, clock, **kw: Any) -> Engine:
     return Engine(HistoryStore(path), clock=clock, **kw)
 
 
+def _worked(path: Path, clock, seed: int, calls: int) -> Engine:
+    """An engine on `path` after `calls` random calls in the demo world."""
+    engine = _open(path, clock)
+    setup_directory(engine)
+    deploy_examples(engine)
+    rng = random.Random(seed)
+    for _ in range(calls):
+        clock.advance(minutes=rng.randint(1, 300))
+        random_call(engine, rng)
+    return engine
+
+
 def _closed(engine: Engine) -> dict[str, Any]:
     found = digest(engine.state)
     engine._snapshot_seq = engine.state.seq  # a test's reopen writes nothing on close
@@ -112,13 +124,8 @@ def test_closing_writes_the_snapshot_and_the_next_engine_goes_on_from_it(
     tmp_path: Path, clock
 ) -> None:
     path = tmp_path / "h.duckdb"
-    rng = random.Random(9)
-    engine = _open(path, clock)
-    setup_directory(engine)
-    deploy_examples(engine)
-    for _ in range(60):
-        clock.advance(minutes=rng.randint(1, 300))
-        random_call(engine, rng)
+    engine = _worked(path, clock, 9, 60)
+    rng = random.Random(10)
     expected, seq = digest(engine.state), engine.state.seq
     engine.store.close()  # writes it
     with HistoryStore(path, read_only=True) as store:
@@ -137,12 +144,7 @@ def test_closing_writes_the_snapshot_and_the_next_engine_goes_on_from_it(
 
 def test_a_snapshot_that_does_not_fit_the_file_is_ignored(tmp_path: Path, clock) -> None:
     path = tmp_path / "h.duckdb"
-    engine = _open(path, clock)
-    setup_directory(engine)
-    deploy_examples(engine)
-    rng = random.Random(3)
-    for _ in range(40):
-        random_call(engine, rng)
+    engine = _worked(path, clock, 3, 40)
     expected, docs, seq = digest(engine.state), snapshot.encode(engine.state), engine.state.seq
     engine._snapshot_seq = seq
     engine.store.close()
@@ -244,12 +246,7 @@ def test_the_engine_attached_last_writes_the_snapshot(tmp_path: Path, clock) -> 
 )
 def test_a_damaged_snapshot_warns_and_the_engine_replays(tmp_path: Path, clock, damage) -> None:
     path = tmp_path / "h.duckdb"
-    engine = _open(path, clock)
-    setup_directory(engine)
-    deploy_examples(engine)
-    rng = random.Random(5)
-    for _ in range(40):
-        random_call(engine, rng)
+    engine = _worked(path, clock, 5, 40)
     expected = digest(engine.state)
     engine.store.close()
     with HistoryStore(path) as store:
